@@ -35,8 +35,10 @@ class ModelProfile:
         return bool(self.data["thinking"])
 
     @property
-    def thinking_levels(self) -> list[str]:
-        return list(self.data["thinkingLevels"])
+    def thinking_levels(self) -> list[str] | None:
+        """Accepted thinkingLevel values; None means any value is accepted and ignored."""
+        levels = self.data["thinkingLevels"]
+        return None if levels is None else list(levels)
 
     @property
     def aspect_ratios(self) -> list[str]:
@@ -97,10 +99,13 @@ class ModelProfile:
     def supports_google_search(self) -> bool:
         return bool(self.data["supportsGoogleSearch"])
 
-    @property
-    def thought_tokens_range(self) -> tuple[int, int] | None:
-        span = self.data["thoughtTokens"]
-        return None if span is None else (int(span["min"]), int(span["max"]))
+    def thought_tokens_range(self, thinking_level: str | None = None) -> tuple[int, int] | None:
+        """[min, max] thoughtsTokenCount for a thinking level; None for models that do not think."""
+        spans = self.data["thoughtTokens"]
+        if spans is None:
+            return None
+        low, high = spans.get(thinking_level or "default", spans["default"])
+        return int(low), int(high)
 
     @property
     def input_token_limit(self) -> int:
@@ -146,6 +151,11 @@ class ProfileBook:
     profiles: dict[str, ModelProfile]
     aliases: dict[str, str]
     retired: dict[str, str]
+    text_chars_per_token: int
+
+    def text_tokens(self, text: str) -> int:
+        """Estimated tokens for a text (the fake's tokenizer stand-in: a fixed chars-per-token ratio)."""
+        return -(-len(text) // self.text_chars_per_token) if text else 0
 
     def get(self, model: str) -> ModelProfile | None:
         """The profile for a model id (with or without ``models/``), or None when unknown."""
@@ -164,4 +174,7 @@ def load_profile_book() -> ProfileBook:
     raw: dict[str, Any] = json.loads(text)
     profiles = {model_id: ModelProfile(model_id, data) for model_id, data in raw["models"].items()}
     aliases = {alias: model_id for model_id, data in raw["models"].items() for alias in data["aliases"]}
-    return ProfileBook(profiles=profiles, aliases=aliases, retired=dict(raw["retiredModels"]))
+    return ProfileBook(
+        profiles=profiles, aliases=aliases, retired=dict(raw["retiredModels"]),
+        text_chars_per_token=int(raw["textCharsPerToken"]),
+    )

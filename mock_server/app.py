@@ -1,0 +1,78 @@
+"""``create_app(settings)``: the routes of the fake Gemini API, and nothing but routing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mock_server.errors import ApiError, GuardMiddleware, error_response
+from mock_server.generate import count_tokens, generate_content
+from mock_server.http import check_version, require_key
+from mock_server.models_api import get_model, list_models, resolve_model
+from mock_server.runtime import Runtime
+from mock_server.settings import Settings
+from schemas import ModelProfile
+
+__all__ = ["MODEL_ACTIONS", "app_from_env", "create_app"]
+
+ModelAction = Callable[[Request, ModelProfile], Awaitable[Response]]
+
+MODEL_ACTIONS: dict[str, ModelAction] = {
+    "generateContent": generate_content,
+    "countTokens": count_tokens,
+}
+"""``POST models/{model}:{action}`` handlers; feature modules register more (e.g. streaming)."""
+
+
+async def model_action(request: Request) -> Response:
+    version = check_version(request)
+    target = str(request.path_params["target"])
+    name, _, action = target.rpartition(":")
+    handler = MODEL_ACTIONS.get(action)
+    if not name or handler is None:
+        raise ApiError.named("not_found_path")
+    require_key(request)
+    return await handler(request, resolve_model(name, version, action))
+
+
+async def on_api_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def on_http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return error_response(ApiError.named("method_not_allowed"))
+    return error_response(ApiError.named("not_found_path"))
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    routes = [
+        Route("/{version}/models", list_models, methods=["GET"]),
+        Route("/{version}/models/{target:path}", model_action, methods=["POST"]),
+        Route("/{version}/models/{target:path}", get_model, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={ApiError: on_api_error, HTTPException: on_http_error},
+        middleware=[Middleware(GuardMiddleware)],
+    )
+    app.state.runtime = Runtime.create(settings)
+    if settings.defect:
+        from mock_server.defects import apply_defect  # the contract suite's self-test only
+
+        return apply_defect(app, settings.defect)  # type: ignore[return-value]
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for uvicorn worker processes: settings arrive through the environment."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,67 @@
+"""API keys as Google and relays take them, and their redaction everywhere we write."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Literal
+
+from mock_server.errors import ApiError
+
+__all__ = ["AuthStyle", "REDACTED", "authenticate", "extract_api_key", "redact_text"]
+
+AuthStyle = Literal["header", "query", "bearer"]
+REDACTED = "[REDACTED]"
+
+
+def extract_api_key(headers: Mapping[str, str], query: Mapping[str, str]) -> tuple[str, AuthStyle] | None:
+    """The key and how it came: ``x-goog-api-key``, ``?key=`` or ``Authorization: Bearer``."""
+    header_key = headers.get("x-goog-api-key", "").strip()
+    if header_key:
+        return header_key, "header"
+    query_key = query.get("key", "").strip()
+    if query_key:
+        return query_key, "query"
+    authorization = headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip(), "bearer"
+    return None
+
+
+def authenticate(headers: Mapping[str, str], query: Mapping[str, str], accepted: Iterable[str]) -> str:
+    """The caller's key, or the error Google answers with (403 without a key, 400 for a wrong one)."""
+    found = extract_api_key(headers, query)
+    if found is None:
+        raise ApiError.named("api_key_missing")
+    key, _style = found
+    accepted_keys = tuple(accepted)
+    if accepted_keys and key not in accepted_keys:
+        raise ApiError.named("api_key_invalid", details=_invalid_key_details())
+    return key
+
+
+def _invalid_key_details() -> list[dict[str, object]]:
+    message = ApiError.named("api_key_invalid").message
+    return [
+        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
+         "domain": "googleapis.com", "metadata": {"service": "generativelanguage.googleapis.com"}},
+        {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US", "message": message},
+    ]
+
+
+_KEY_PATTERNS = (
+    re.compile(r"(?i)(x-goog-api-key[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,}]+)"),
+    re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?bearer\s+)([^\s\"'&,}]+)"),
+    re.compile(r"(?i)([?&]key=)([^&\s\"']+)"),
+)
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every API key removed: known secrets verbatim, and anything in a key position."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    for pattern in _KEY_PATTERNS:
+        text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
+    return text

@@ -1,0 +1,92 @@
+"""``gemini-mock``: run the fake (``serve``); feature modules add subcommands via ``SUBCOMMANDS``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+import uvicorn
+
+from mock_server.settings import ENV_VAR, Settings
+
+__all__ = ["SUBCOMMANDS", "add_server_options", "main", "settings_from_args"]
+
+SubcommandSetup = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+SUBCOMMANDS: list[SubcommandSetup] = []
+"""Functions that add a subcommand (record, proxy, ...) to the parser; each sets ``func``."""
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    parser.add_argument("--api-key", action="append", default=[], dest="api_keys", metavar="KEY",
+                        help="accept only this key (repeatable); without it any non-empty key is accepted")
+    parser.add_argument("--seed", type=int, default=0, help="seed for image content and token counts")
+    parser.add_argument("--image-format", choices=["png", "jpeg", "mixed"], default="png",
+                        help="output image encoding; 'mixed' varies per request like Gemini 3 Pro Image")
+    parser.add_argument("--payload", choices=["compact", "realistic"], default="compact",
+                        help="'realistic' pads images to real byte sizes (MBs at 1K, tens of MBs at 4K)")
+    parser.add_argument("--unknown-image-size", choices=["reject", "fallback"], default="reject",
+                        help="unknown imageSize: 400 (default) or silently 1K (Google's behaviour is unconfirmed)")
+    parser.add_argument("--signing-secret", default=Settings.signing_secret,
+                        help="HMAC secret for thought signatures; share it across replicas")
+    parser.add_argument("--max-body-bytes", type=int, default=Settings.max_body_bytes,
+                        help="largest accepted request body (Google: 314572800)")
+    parser.add_argument("--defect", default=None, metavar="NAME",
+                        help="inject one contract violation (contract-suite self-test; see docs)")
+    parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return Settings(
+        host=args.host, port=args.port, workers=args.workers, api_keys=tuple(args.api_keys), seed=args.seed,
+        image_format=args.image_format, payload=args.payload, unknown_image_size=args.unknown_image_size,
+        signing_secret=args.signing_secret, max_body_bytes=args.max_body_bytes, defect=args.defect,
+    )
+
+
+def run_server(settings: Settings, log_level: str = "info") -> int:
+    # uvicorn's access log prints query strings, which can hold ?key=: it stays off.
+    options = {"host": settings.host, "port": settings.port, "log_level": log_level, "access_log": False}
+    if settings.workers > 1:
+        os.environ[ENV_VAR] = settings.to_json()
+        uvicorn.run("mock_server.app:app_from_env", factory=True, workers=settings.workers, **options)
+    else:
+        from mock_server.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.defect:
+        from mock_server.defects import DEFECTS
+
+        if args.defect not in DEFECTS:
+            print(f"gemini-mock: unknown defect {args.defect!r}; choose from {', '.join(DEFECTS)}", file=sys.stderr)
+            return 2
+    return run_server(settings_from_args(args), args.log_level)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gemini-mock", description="A faithful fake of the Gemini image API.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the fake")
+    add_server_options(serve)
+    serve.set_defaults(func=_serve)
+    for setup in SUBCOMMANDS:
+        setup(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Every knob of the fake in one frozen dataclass, passable to worker processes as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Literal
+
+__all__ = ["ENV_VAR", "ImageFormat", "PayloadMode", "Settings"]
+
+ENV_VAR = "GEMINI_MOCK_SETTINGS"
+"""Environment variable that carries the settings to uvicorn worker processes."""
+
+ImageFormat = Literal["png", "jpeg", "mixed"]
+PayloadMode = Literal["compact", "realistic"]
+
+# Google's observed hard HTTP cap (facts §8): 300 MiB.
+GOOGLE_MAX_BODY_BYTES = 314_572_800
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    # Accepted keys; empty means any non-empty key is accepted.
+    api_keys: tuple[str, ...] = ()
+    seed: int = 0
+    # Gemini 3 Pro Image answers PNG or JPEG unpredictably; "mixed" reproduces that deterministically.
+    image_format: ImageFormat = "png"
+    # "realistic" pads images to the byte sizes real ones have (megabytes), see model_profiles.json.
+    payload: PayloadMode = "compact"
+    max_body_bytes: int = GOOGLE_MAX_BODY_BYTES
+    # Unknown imageSize: Google's behaviour is unconfirmed (facts §11.3); "reject" answers 400, "fallback" uses 1K.
+    unknown_image_size: Literal["reject", "fallback"] = "reject"
+    # Thought signatures are HMACs under this secret, so replicas sharing it verify each other's.
+    signing_secret: str = "gemini-image-kit-default-secret"
+    # Bytes of rendered images kept for reuse across requests.
+    image_cache_bytes: int = 512 * 1024 * 1024
+    # Contract-suite self-test: inject exactly one contract violation (see mock_server/defects.py).
+    defect: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        raw = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in raw.items() if key in known}
+        if "api_keys" in values:
+            values["api_keys"] = tuple(values["api_keys"])
+        return cls(**values)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        text = os.environ.get(ENV_VAR)
+        return cls.from_json(text) if text else cls()
