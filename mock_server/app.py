@@ -60,16 +60,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/{version}/models/{target:path}", model_action, methods=["POST"]),
         Route("/{version}/models/{target:path}", get_model, methods=["GET"]),
     ]
-    app = Starlette(
-        routes=routes,
-        exception_handlers={ApiError: on_api_error, HTTPException: on_http_error},
-        middleware=[Middleware(GuardMiddleware)],
-    )
-    app.state.runtime = Runtime.create(settings)
+    middleware = [Middleware(GuardMiddleware)]
     if settings.defect:
         from mock_server.defects import apply_defect  # the contract suite's self-test only
 
-        return apply_defect(app, settings.defect)  # type: ignore[return-value]
+        middleware.append(Middleware(apply_defect, settings.defect))
+    app = Starlette(
+        routes=routes,
+        exception_handlers={ApiError: on_api_error, HTTPException: on_http_error},
+        middleware=middleware,
+    )
+    app.state.runtime = Runtime.create(settings)
     return app
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from mock_server.errors import ApiError
 
-__all__ = ["AuthStyle", "REDACTED", "authenticate", "extract_api_key", "redact_text"]
+__all__ = ["REDACTED", "AuthStyle", "authenticate", "extract_api_key", "redact_text"]
 
 AuthStyle = Literal["header", "query", "bearer"]
 REDACTED = "[REDACTED]"

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import uvicorn
 
@@ -50,7 +51,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def run_server(settings: Settings, log_level: str = "info") -> int:
     # uvicorn's access log prints query strings, which can hold ?key=: it stays off.
-    options = {"host": settings.host, "port": settings.port, "log_level": log_level, "access_log": False}
+    options: dict[str, Any] = {
+        "host": settings.host, "port": settings.port, "log_level": log_level, "access_log": False,
+    }
     if settings.workers > 1:
         os.environ[ENV_VAR] = settings.to_json()
         uvicorn.run("mock_server.app:app_from_env", factory=True, workers=settings.workers, **options)

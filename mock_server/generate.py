@@ -16,7 +16,11 @@ from mock_server.reply import Reply, encode_reply, missing_images, new_response_
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.usage import prompt_details
 from mock_server.validation import (
-    FileResolver, ImageRequest, parse_json_body, read_generate_request, read_validated,
+    FileResolver,
+    ImageRequest,
+    parse_json_body,
+    read_generate_request,
+    read_validated,
 )
 from schemas import ModelProfile
 

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-
-
 import schemas
 
 __all__ = ["Problem", "Shape", "camel_to_snake", "normalize", "shape_of"]
