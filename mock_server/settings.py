@@ -40,6 +40,13 @@ class Settings:
     image_cache_bytes: int = 512 * 1024 * 1024
     # Contract-suite self-test: inject exactly one contract violation (see mock_server/defects.py).
     defect: str | None = None
+    # Issue 5 (testing instrument): scenario rules file, simulated latency, journal, replay.
+    scenarios_file: str | None = None
+    latency: str = "none"  # "none", "realistic" or a fixed number of milliseconds
+    time_scale: float = 1.0  # multiplies every simulated delay (0.001: seconds become milliseconds)
+    journal_size: int = 1000  # requests kept by GET /_mock/requests (oldest dropped first)
+    replay_dir: str | None = None  # answer matching requests from these cassettes
+    replay_miss: Literal["fake", "error"] = "fake"  # a request no cassette matches: fake answer or 404
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_changes(self, **changes: Any) -> Settings:
