@@ -116,6 +116,8 @@ def parse_json_body(body: bytes) -> Any:
             "malformed_json", details=bad_request_details([("", f"Invalid JSON payload received. {detail}")]),
             detail=detail,
         ) from exc
+    except (ValueError, RecursionError) as exc:  # huge integers, absurd nesting
+        raise ApiError.named("malformed_json", detail="Unexpected token.") from exc
 
 
 def _problem_error(problems: list[Problem]) -> ApiError:
