@@ -11,11 +11,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mock_server.admin import admin_routes
 from mock_server.errors import ApiError, GuardMiddleware, error_response
 from mock_server.generate import count_tokens, generate_content
 from mock_server.http import check_version, require_key
+from mock_server.journal import JournalMiddleware
 from mock_server.models_api import get_model, list_models, resolve_model
 from mock_server.runtime import Runtime
+from mock_server.scenarios import ScenarioFault, fault_response
 from mock_server.settings import Settings
 from schemas import ModelProfile
 
@@ -56,18 +59,19 @@ async def on_http_error(_request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     routes = [
+        *admin_routes(),
         Route("/{version}/models", list_models, methods=["GET"]),
         Route("/{version}/models/{target:path}", model_action, methods=["POST"]),
         Route("/{version}/models/{target:path}", get_model, methods=["GET"]),
     ]
-    middleware = [Middleware(GuardMiddleware)]
+    middleware = [Middleware(GuardMiddleware), Middleware(JournalMiddleware)]
     if settings.defect:
         from mock_server.defects import apply_defect  # the contract suite's self-test only
 
         middleware.append(Middleware(apply_defect, settings.defect))
     app = Starlette(
         routes=routes,
-        exception_handlers={ApiError: on_api_error, HTTPException: on_http_error},
+        exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, ScenarioFault: fault_response},
         middleware=middleware,
     )
     app.state.runtime = Runtime.create(settings)

@@ -10,6 +10,7 @@ from typing import Any
 
 import uvicorn
 
+from mock_server.instrument_cli import add_instrument_options, instrument_settings
 from mock_server.settings import ENV_VAR, Settings
 
 __all__ = ["SUBCOMMANDS", "add_server_options", "main", "settings_from_args"]
@@ -38,6 +39,7 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
                         help="largest accepted request body (Google: 314572800)")
     parser.add_argument("--defect", default=None, metavar="NAME",
                         help="inject one contract violation (contract-suite self-test; see docs)")
+    add_instrument_options(parser)
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
@@ -46,6 +48,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         host=args.host, port=args.port, workers=args.workers, api_keys=tuple(args.api_keys), seed=args.seed,
         image_format=args.image_format, payload=args.payload, unknown_image_size=args.unknown_image_size,
         signing_secret=args.signing_secret, max_body_bytes=args.max_body_bytes, defect=args.defect,
+        **instrument_settings(args),
     )
 
 

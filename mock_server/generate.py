@@ -12,8 +12,11 @@ from starlette.responses import Response
 
 from mock_server.errors import ApiError
 from mock_server.http import json_bytes_response, read_body
+from mock_server.journal import note_request
+from mock_server.latency import simulate
 from mock_server.reply import Reply, encode_reply, missing_images, new_response_id, plan_reply, render_reply
 from mock_server.runtime import Runtime, runtime_of
+from mock_server.scenarios import apply_scenario
 from mock_server.usage import prompt_details
 from mock_server.validation import (
     FileResolver,
@@ -35,6 +38,13 @@ def _file_resolver(runtime: Runtime) -> FileResolver | None:
 
 
 async def prepare(request: Request, profile: ModelProfile) -> tuple[ImageRequest, Reply]:
+    """Parse, check and plan a request, then apply its scenario (never to the cached plan)."""
+    image_request, reply = await _plan(request, profile)
+    note_request(request.scope, image_request)
+    return image_request, await apply_scenario(request, image_request, reply)
+
+
+async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, Reply]:
     """Parse, check and plan a request; identical small bodies skip straight to the cached plan."""
     runtime = runtime_of(request)
     body = await read_body(request)
@@ -65,7 +75,8 @@ async def rendered_for(runtime: Runtime, reply: Reply) -> dict[int, Any]:
 
 async def generate_content(request: Request, profile: ModelProfile) -> Response:
     runtime = runtime_of(request)
-    _image_request, reply = await prepare(request, profile)
+    image_request, reply = await prepare(request, profile)
+    await simulate(runtime, profile, image_request.image_size)
     rendered = await rendered_for(runtime, reply)
     return json_bytes_response(encode_reply(reply, rendered, runtime.settings.signing_secret))
 

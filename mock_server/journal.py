@@ -1,0 +1,188 @@
+"""The request journal: what the fake received, keys redacted, bounded in memory.
+
+``JournalMiddleware`` records every API request (admin ``/_mock/`` paths excepted) with its
+response status; the generate path adds what it resolved (model, image size, aspect ratio, prompt)
+and the scenario applied. Large strings (inline image data) are replaced by their length and
+digest. ``GET /_mock/requests`` lists the entries (oldest first, filters ``model``, ``limit``),
+``DELETE /_mock/requests`` empties the journal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server.auth import REDACTED, extract_api_key, redact_text
+from mock_server.runtime import Runtime, runtime_of
+from mock_server.validation import ImageRequest
+
+__all__ = ["Journal", "JournalMiddleware", "journal_of", "note_request", "routes"]
+
+NOTE_KEY = "gemini_mock.journal_note"
+ADMIN_PREFIX = "/_mock/"
+_MAX_STRING = 512  # longer strings (image data) are recorded as their size and digest
+_SECRET_HEADERS = {"x-goog-api-key", "authorization", "cookie", "proxy-authorization"}
+
+
+class Journal:
+    def __init__(self, size: int) -> None:
+        self._entries: deque[dict[str, Any]] = deque(maxlen=max(1, size))
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            entry["id"] = next(self._ids)
+            self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> int:
+        with self._lock:
+            count = len(self._entries)
+            self._entries.clear()
+            return count
+
+
+def journal_of(runtime: Runtime) -> Journal:
+    journal: Journal | None = runtime.extensions.get("journal")
+    if journal is None:
+        journal = runtime.extensions.setdefault("journal", Journal(runtime.settings.journal_size))
+    return journal
+
+
+def note_request(scope: Scope, image_request: ImageRequest) -> None:
+    """Called by the generate path: what the request resolved to."""
+    scope[NOTE_KEY] = {
+        "model": image_request.profile.model_id, "imageSize": image_request.image_size,
+        "aspectRatio": image_request.aspect_ratio, "prompt": image_request.prompt,
+        "responseModalities": list(image_request.modalities), "body": image_request.body,
+    }
+
+
+def _elide(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > _MAX_STRING:
+        digest = hashlib.sha256(value.encode()).hexdigest()[:16]
+        return f"<{len(value)} chars sha256:{digest}>"
+    if isinstance(value, list):
+        return [_elide(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _elide(item) for key, item in value.items()}
+    return value
+
+
+def _target(path: str) -> tuple[str | None, str | None]:
+    """(model, action) from ``/{version}/models/{model}:{action}``."""
+    _, marker, rest = path.partition("/models/")
+    if not marker:
+        return None, None
+    model, _, action = rest.partition(":")
+    return model.removeprefix("models/") or None, action or None
+
+
+def _body(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return {"$raw": raw[:_MAX_STRING].decode("utf-8", "replace"), "$bytes": len(raw)}
+
+
+def build_entry(scope: Scope, raw_body: bytes, status: int | None, started: float) -> dict[str, Any]:
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+    found = extract_api_key(headers, query)
+    path = str(scope["path"])
+    model, action = _target(path)
+    note = scope.get(NOTE_KEY) or {}
+    scenario = scope.get("gemini_mock.scenario")
+    entry: dict[str, Any] = {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "method": scope["method"], "path": path, "query": query,
+        "headers": {name: (REDACTED if name in _SECRET_HEADERS else value) for name, value in headers.items()},
+        "model": note.get("model", model), "action": action,
+        "imageSize": note.get("imageSize"), "aspectRatio": note.get("aspectRatio"), "prompt": note.get("prompt"),
+        "responseModalities": note.get("responseModalities"),
+        "scenario": getattr(scenario, "name", None), "scenarioSource": getattr(scenario, "source", None),
+        "authStyle": found[1] if found else None,
+        "body": _elide(note["body"] if "body" in note else _body(raw_body)),
+        "status": status, "durationMs": round((time.monotonic() - started) * 1000, 3),
+    }
+    secrets = [found[0]] if found else []
+    app = scope.get("app")
+    runtime = getattr(getattr(app, "state", None), "runtime", None)
+    if runtime is not None:
+        secrets += list(runtime.settings.api_keys)
+    redacted: dict[str, Any] = json.loads(redact_text(json.dumps(entry, ensure_ascii=False), secrets))
+    return redacted
+
+
+class JournalMiddleware:
+    """Records each API request and its status into the app's journal."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope["path"]).startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        started = time.monotonic()
+        chunks: list[bytes] = []
+        status: int | None = None
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                chunks.append(message.get("body", b""))
+            return message
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, recording_receive, recording_send)
+        finally:
+            runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+            if runtime is not None:
+                journal_of(runtime).add(build_entry(scope, b"".join(chunks), status or 500, started))
+
+
+async def _list(request: Request) -> Response:
+    entries = journal_of(runtime_of(request)).entries()
+    model = request.query_params.get("model")
+    if model:
+        entries = [entry for entry in entries if entry.get("model") == model]
+    limit = request.query_params.get("limit", "")
+    if limit.isdigit():
+        entries = entries[-int(limit):] if int(limit) else []
+    return JSONResponse({"requests": entries})
+
+
+async def _clear(request: Request) -> Response:
+    return JSONResponse({"deleted": journal_of(runtime_of(request)).clear()})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/_mock/requests", _list, methods=["GET"]),
+        Route("/_mock/requests", _clear, methods=["DELETE"]),
+    ]
