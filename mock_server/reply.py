@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mock_server.errors import ApiError
 from mock_server.images import ImageCache, ImageSpec, RenderedImage
 from mock_server.settings import Settings
 from mock_server.signatures import content_digest, sign
@@ -45,6 +46,10 @@ class Reply:
     prompt_feedback: dict[str, Any] | None = None
     grounding: dict[str, Any] | None = None
     has_candidate: bool = True
+    # Streaming only: end the stream with this error chunk after ``stream_error_after`` content
+    # chunks (as Google does mid-stream, e.g. 503). See mock_server/streaming.py.
+    stream_error: ApiError | None = None
+    stream_error_after: int = 0
 
     def with_changes(self, **changes: Any) -> Reply:
         return replace(self, **changes)
@@ -77,6 +82,12 @@ def answer_text(request: ImageRequest) -> str:
 
 def plan_reply(request: ImageRequest, settings: Settings) -> Reply:
     """The parts of a successful answer, before any image is drawn."""
+    # Feature modules that build on PlannedPart; imported here to keep the import graph acyclic.
+    from mock_server.conversation import check_history
+    from mock_server.grounding import synthetic_grounding
+    from mock_server.thoughts import thought_parts
+
+    check_history(request, settings)  # a reply is planned only for a well-formed conversation
     seed = settings.seed if request.seed is None else request.seed
     key = request_key(request, seed)
     profile = request.profile
@@ -97,7 +108,9 @@ def plan_reply(request: ImageRequest, settings: Settings) -> Reply:
         parts.append(PlannedPart(image=final, signed=profile.thinking))
     images = sum(1 for part in parts if part.image is not None)
     usage = usage_metadata(request, images=images, text_tokens=text_tokens, thoughts=thoughts_tokens(request, key))
-    return Reply(model_version=profile.model_id, response_id=new_response_id(), parts=tuple(parts), usage=usage)
+    thoughts = thought_parts(request, final if "IMAGE" in request.modalities else None, settings)
+    return Reply(model_version=profile.model_id, response_id=new_response_id(), parts=thoughts + tuple(parts),
+                 usage=usage, grounding=synthetic_grounding(request))
 
 
 def render_reply(reply: Reply, cache: ImageCache) -> dict[int, RenderedImage]:
@@ -154,7 +167,7 @@ def reply_document(
 
 def splice(document: dict[str, Any], blobs: dict[str, bytes], indent: int | None) -> list[bytes]:
     """JSON bytes of ``document`` with each blob marker replaced by its bytes (no re-serialising)."""
-    separators = (",", ": ") if indent else (", ", ": ")
+    separators = (",", ": ")  # single-line (SSE) chunks too: Google writes {"a": 1,"b": 2} there
     text = json.dumps(document, indent=indent, ensure_ascii=False, separators=separators).encode()
     pieces: list[bytes] = []
     for marker, blob in blobs.items():

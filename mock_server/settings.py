@@ -38,6 +38,18 @@ class Settings:
     signing_secret: str = "gemini-image-kit-default-secret"
     # Bytes of rendered images kept for reuse across requests.
     image_cache_bytes: int = 512 * 1024 * 1024
+    # Thought parts without includeThoughts (facts §11.8 unconfirmed): "on_request" or "always".
+    thought_parts: Literal["on_request", "always"] = "on_request"
+    # Present thought signatures in the history: "strict" verifies them, "presence" only requires
+    # them on model images, "off" disables the rules (docs/conversations.md).
+    signature_check: Literal["strict", "presence", "off"] = "strict"
+    # SSE event terminator (facts §11.10 unconfirmed): "crlf" = data: ...\r\n\r\n, "lf" = \n\n.
+    sse_line_ending: Literal["crlf", "lf"] = "crlf"
+    # Files API: total bytes kept (uploads in progress included), where (None = memory, else a
+    # directory shared by all workers), and for how long (Google: 48 h).
+    files_max_bytes: int = 256 * 1024 * 1024
+    files_dir: str | None = None
+    files_ttl_seconds: int = 48 * 3600
     # Contract-suite self-test: inject exactly one contract violation (see mock_server/defects.py).
     defect: str | None = None
     # Issue 5 (testing instrument): scenario rules file, simulated latency, journal, replay.

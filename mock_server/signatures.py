@@ -16,6 +16,7 @@ __all__ = ["BYPASS_VALUES", "content_digest", "is_bypass", "sign", "verify"]
 
 _PREFIX = b"gik1"
 BYPASS_VALUES = frozenset(error_catalogue()["thoughtSignatureBypass"])
+_ENCODED_BYPASS = frozenset(base64.b64encode(value.encode()).decode().rstrip("=") for value in BYPASS_VALUES)
 
 
 def content_digest(content: bytes) -> bytes:
@@ -27,13 +28,24 @@ def sign(secret: str, digest: bytes) -> str:
     return base64.b64encode(_PREFIX + mac).decode()
 
 
+def _canonical(signature: str) -> str:
+    """Standard base64 without padding: the SDK echoes signatures URL-safe, proto3 JSON allows both."""
+    return signature.replace("-", "+").replace("_", "/").rstrip("=")
+
+
 def is_bypass(signature: str) -> bool:
-    """Google documents dummy values that skip signature validation."""
-    return signature in BYPASS_VALUES
+    """Google documents dummy values that skip signature validation.
+
+    Accepted as sent in raw JSON (the literal string) and as the SDK sends ``bytes`` holding it
+    (base64 of the string).
+    """
+    if signature in BYPASS_VALUES:
+        return True
+    return _canonical(signature) in _ENCODED_BYPASS
 
 
 def verify(secret: str, digest: bytes, signature: str) -> bool:
     """True for a bypass value or a signature this secret made for this content."""
     if is_bypass(signature):
         return True
-    return hmac.compare_digest(signature.rstrip("="), sign(secret, digest).rstrip("="))
+    return hmac.compare_digest(_canonical(signature), _canonical(sign(secret, digest)))

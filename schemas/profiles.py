@@ -107,6 +107,13 @@ class ModelProfile:
         low, high = spans.get(thinking_level or "default", spans["default"])
         return int(low), int(high)
 
+    def thought_images(self, thinking_level: str | None = None) -> int:
+        """Interim thought images shown with includeThoughts at a thinking level (0: none)."""
+        counts = self.data.get("thoughtImages")
+        if not counts:
+            return 0
+        return int(counts.get(thinking_level or "default", counts["default"]))
+
     @property
     def input_token_limit(self) -> int:
         return int(self.data["resource"]["inputTokenLimit"])
