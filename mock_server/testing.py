@@ -10,11 +10,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from mock_server.app import create_app
 from mock_server.settings import Settings
 
-__all__ = ["RunningServer", "free_port", "serve_in_thread"]
+__all__ = ["RunningServer", "free_port", "serve_asgi_in_thread", "serve_in_thread"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -35,19 +36,25 @@ def serve_in_thread(settings: Settings | None = None) -> Iterator[RunningServer]
     settings = settings or Settings()
     port = settings.port if settings.port not in (0, 8000) else free_port(settings.host)
     settings = settings.with_changes(port=port)
-    config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=port, log_level="warning", lifespan="on",
-    )
+    with serve_asgi_in_thread(create_app(settings), settings.host, port) as base_url:
+        yield RunningServer(settings=settings, base_url=base_url)
+
+
+@contextmanager
+def serve_asgi_in_thread(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Any ASGI app (the fake, a recorder, a proxy) under uvicorn in a daemon thread; yields its base URL."""
+    port = port or free_port(host)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"gemini-mock:{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the fake did not start on {settings.host}:{port}")
+            raise RuntimeError(f"the server did not start on {host}:{port}")
         time.sleep(0.01)
     try:
-        yield RunningServer(settings=settings, base_url=f"http://{settings.host}:{port}")
+        yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
