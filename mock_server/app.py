@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mock_server import files
 from mock_server.admin import admin_routes
 from mock_server.errors import ApiError, GuardMiddleware, error_response
 from mock_server.generate import count_tokens, generate_content
@@ -20,6 +21,7 @@ from mock_server.models_api import get_model, list_models, resolve_model
 from mock_server.runtime import Runtime
 from mock_server.scenarios import ScenarioFault, fault_response
 from mock_server.settings import Settings
+from mock_server.streaming import stream_generate_content
 from schemas import ModelProfile
 
 __all__ = ["MODEL_ACTIONS", "app_from_env", "create_app"]
@@ -29,6 +31,7 @@ ModelAction = Callable[[Request, ModelProfile], Awaitable[Response]]
 MODEL_ACTIONS: dict[str, ModelAction] = {
     "generateContent": generate_content,
     "countTokens": count_tokens,
+    "streamGenerateContent": stream_generate_content,
 }
 """``POST models/{model}:{action}`` handlers; feature modules register more (e.g. streaming)."""
 
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/{version}/models", list_models, methods=["GET"]),
         Route("/{version}/models/{target:path}", model_action, methods=["POST"]),
         Route("/{version}/models/{target:path}", get_model, methods=["GET"]),
+        *files.routes(),
     ]
     middleware = [Middleware(GuardMiddleware), Middleware(JournalMiddleware)]
     if settings.defect:
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=middleware,
     )
     app.state.runtime = Runtime.create(settings)
+    files.install(app.state.runtime)
     return app
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 
 from mock_server.instrument_cli import add_instrument_options, instrument_settings
+from mock_server.session_cli import add_session_options, session_settings
 from mock_server.settings import ENV_VAR, Settings
 
 __all__ = ["SUBCOMMANDS", "add_server_options", "main", "settings_from_args"]
@@ -40,6 +41,7 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--defect", default=None, metavar="NAME",
                         help="inject one contract violation (contract-suite self-test; see docs)")
     add_instrument_options(parser)
+    add_session_options(parser)
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
@@ -49,6 +51,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         image_format=args.image_format, payload=args.payload, unknown_image_size=args.unknown_image_size,
         signing_secret=args.signing_secret, max_body_bytes=args.max_body_bytes, defect=args.defect,
         **instrument_settings(args),
+        **session_settings(args),
     )
 
 

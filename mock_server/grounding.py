@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import urllib.parse
 from typing import Any
 
 from mock_server.validation import ImageRequest
@@ -44,7 +45,7 @@ def synthetic_grounding(request: ImageRequest) -> dict[str, Any] | None:
                  "title": f"source-{number}.grounding.gemini-image-kit.invalid"}}
         for number in range(1, _SOURCES + 1)
     ]
-    chips = "".join(f'<a class="chip" href="https://www.google.com/search?q={html.escape(q, quote=True)}">'
+    chips = "".join(f'<a class="chip" href="https://www.google.com/search?q={urllib.parse.quote_plus(q)}">'
                     f"{html.escape(q)}</a>" for q in queries)
     rendered = ("<!-- gemini-image-kit: synthetic grounding, no search was performed -->\n"
                 f'<div class="container"><div class="headline">Google Search suggestions</div>{chips}</div>')

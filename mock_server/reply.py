@@ -14,7 +14,6 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mock_server.errors import ApiError
 from mock_server.images import ImageCache, ImageSpec, RenderedImage
 from mock_server.settings import Settings
 from mock_server.signatures import content_digest, sign
@@ -46,10 +45,6 @@ class Reply:
     prompt_feedback: dict[str, Any] | None = None
     grounding: dict[str, Any] | None = None
     has_candidate: bool = True
-    # Streaming only: end the stream with this error chunk after ``stream_error_after`` content
-    # chunks (as Google does mid-stream, e.g. 503). See mock_server/streaming.py.
-    stream_error: ApiError | None = None
-    stream_error_after: int = 0
 
     def with_changes(self, **changes: Any) -> Reply:
         return replace(self, **changes)

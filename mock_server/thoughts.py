@@ -50,8 +50,8 @@ def thought_parts(request: ImageRequest, final: ImageSpec | None, settings: Sett
     if not shows_thoughts(request, settings):
         return ()
     first, second = thought_texts(request)
-    images = request.profile.thought_images(request.thinking_level) if final is not None else 0
-    if images == 0:
+    images = request.profile.thought_images(request.thinking_level)
+    if final is None or images == 0:
         return (PlannedPart(text=first, thought=True),)
     parts = [PlannedPart(text=first, thought=True)]
     for number in range(1, images):  # drafts before the last interim image

@@ -39,6 +39,7 @@ SCHEMA_NAMES = (
     "list_models",
     "file",
     "list_files",
+    "create_file_request",
 )
 
 
