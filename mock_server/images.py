@@ -18,7 +18,8 @@ import threading
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
@@ -44,7 +45,9 @@ class ImageSpec:
     source: bytes | None = None  # the image this one edits
     pad_to_bytes: int = 0  # realistic payload size; 0 = compact
 
+    @cached_property
     def key(self) -> str:
+        """Content key for caching: computed once per spec (specs are immutable)."""
         digest = hashlib.sha256()
         for value in (self.model_id, self.width, self.height, self.aspect_ratio, self.image_size, self.prompt,
                       self.mime_type, self.seed, self.label, self.pad_to_bytes):
@@ -102,7 +105,7 @@ def _base(spec: ImageSpec) -> Image.Image:
     if spec.source is None:
         image = _canvas(spec.width, spec.height).copy()
         image = image.convert("P") if image.mode != "P" else image
-        image.putpalette(_palette(spec.key()))
+        image.putpalette(_palette(spec.key))
         return image
     # An edit: the source, cropped to the output shape and reduced to a palette, visibly reworked.
     with Image.open(io.BytesIO(spec.source)) as opened:
@@ -111,7 +114,7 @@ def _base(spec: ImageSpec) -> Image.Image:
     image = edited.quantize(colors=_GRADIENT_COLOURS, method=Image.Quantize.FASTOCTREE)
     palette = (image.getpalette() or [])[: _GRADIENT_COLOURS * 3]
     palette += [0] * (_GRADIENT_COLOURS * 3 - len(palette))
-    image.putpalette(palette + _palette(spec.key())[_GRADIENT_COLOURS * 3:])
+    image.putpalette(palette + _palette(spec.key)[_GRADIENT_COLOURS * 3:])
     return image
 
 
@@ -137,26 +140,53 @@ def _draw_labels(image: Image.Image, spec: ImageSpec) -> None:
     draw.rectangle([(0, 0), (width - 1, height - 1)], outline=_ACCENT, width=border)
 
 
-def _padding(length: int) -> bytes:
-    """Incompressible, deterministic filler (cached per length: realistic mode re-uses it)."""
-    return _padding_cached(length)
+@dataclass(frozen=True)
+class _Padding:
+    """A fixed filler block for one (format, head, size): its base64 and hash state are computed once."""
+
+    head: bytes  # the bytes before the filler (PNG signature + IHDR, or JPEG SOI)
+    block: bytes
+    aligned_base64: bytes  # base64 of block[lead:], where head + block[:lead] fills whole 3-byte groups
+    lead: int
+    hash_state: Any  # sha256 over head + block, ready to be copied and continued
 
 
-@lru_cache(maxsize=8)
-def _padding_cached(length: int) -> bytes:
-    return random.Random(length).randbytes(length)
-
-
-def _pad(encoded: bytes, mime_type: str, target: int) -> bytes:
-    missing = target - len(encoded)
-    if missing <= 12:
-        return encoded
+@lru_cache(maxsize=8)  # a 4K filler is ~22 MB: keep few
+def _padding(mime_type: str, head: bytes, target: int) -> _Padding:
+    """A filler of about ``target`` bytes whose length keeps the base64 after it aligned."""
+    rng = random.Random(target)
+    lead = -len(head) % 3
     if mime_type == "image/png":
-        # A private ancillary chunk ("gkPd") before IEND: decoders skip it, the size is real.
-        body = _padding(missing - 12)
-        chunk = struct.pack(">I", len(body)) + b"gkPd" + body + struct.pack(">I", zlib.crc32(b"gkPd" + body))
-        return encoded[:-12] + chunk + encoded[-12:]
-    return encoded + _padding(missing)  # JPEG decoders ignore bytes after EOI
+        # One private ancillary chunk ("gkPd") after IHDR: decoders skip it, the bytes are real.
+        size = max(0, target - 12)
+        size -= (12 + size - lead) % 3
+        data = rng.randbytes(size)
+        block = struct.pack(">I", size) + b"gkPd" + data + struct.pack(">I", zlib.crc32(b"gkPd" + data))
+    else:
+        # APP15 segments after SOI (4 bytes of marker and length, then up to 65533 bytes): decoders skip them.
+        remaining = max(4, target)
+        remaining -= (remaining - lead) % 3
+        segments = []
+        while remaining:
+            size = min(65533, remaining - 4)
+            if 0 < remaining - size - 4 < 4:  # never leave less than an empty segment's 4 bytes
+                size -= 4
+            segments.append(b"\xff\xef" + struct.pack(">H", size + 2) + rng.randbytes(size))
+            remaining -= size + 4
+        block = b"".join(segments)
+    return _Padding(head, block, base64.b64encode(block[lead:]), lead, hashlib.sha256(head + block))
+
+
+def _encode_padded(encoded: bytes, mime_type: str, target: int) -> tuple[bytes, bytes]:
+    """(base64, sha256) of ``encoded`` with a cached ~``target``-byte filler block inserted after its head."""
+    head_length = 33 if mime_type == "image/png" else 2  # signature + IHDR / SOI
+    head, rest = encoded[:head_length], encoded[head_length:]
+    padding = _padding(mime_type, head, target)
+    digest = padding.hash_state.copy()
+    digest.update(rest)
+    data = b"".join((base64.b64encode(head + padding.block[:padding.lead]), padding.aligned_base64,
+                     base64.b64encode(rest)))
+    return data, digest.digest()
 
 
 def render_image(spec: ImageSpec) -> RenderedImage:
@@ -168,7 +198,10 @@ def render_image(spec: ImageSpec) -> RenderedImage:
         image.convert("RGB").save(buffer, "JPEG", quality=85)
     else:
         image.save(buffer, "PNG", compress_level=1)
-    encoded = _pad(buffer.getvalue(), spec.mime_type, spec.pad_to_bytes)
+    encoded = buffer.getvalue()
+    if spec.pad_to_bytes > len(encoded):
+        data, digest = _encode_padded(encoded, spec.mime_type, spec.pad_to_bytes)
+        return RenderedImage(spec.mime_type, spec.width, spec.height, data, digest)
     return RenderedImage(spec.mime_type, spec.width, spec.height, base64.b64encode(encoded),
                          hashlib.sha256(encoded).digest())
 
@@ -183,7 +216,7 @@ class ImageCache:
         self._lock = threading.Lock()
 
     def get(self, spec: ImageSpec) -> RenderedImage | None:
-        key = spec.key()
+        key = spec.key
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
@@ -197,7 +230,7 @@ class ImageCache:
             return found
         rendered = render_image(spec)
         with self._lock:
-            key = spec.key()
+            key = spec.key
             if key not in self._entries and rendered.size_bytes <= self._max_bytes:
                 self._entries[key] = rendered
                 self._bytes += rendered.size_bytes

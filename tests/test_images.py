@@ -123,7 +123,8 @@ def test_realistic_payload_reaches_profile_sizes_and_still_decodes() -> None:
     part = app.generate("gemini-3.1-flash-image-preview", text_request(imageSize="512")).json()[
         "candidates"][0]["content"]["parts"][-1]
     raw = base64.b64decode(part["inlineData"]["data"])
-    assert len(raw) == BOOK.profiles["gemini-3.1-flash-image-preview"].typical_image_bytes("512")
+    typical = BOOK.profiles["gemini-3.1-flash-image-preview"].typical_image_bytes("512")
+    assert typical <= len(raw) < typical * 1.15  # the filler is the typical size; the picture adds its own
     image = Image.open(io.BytesIO(raw))
     image.load()
     assert image.size == (512, 512)
@@ -134,3 +135,19 @@ def test_rendered_image_draws_the_prompt_band() -> None:
     image = Image.open(io.BytesIO(base64.b64decode(render_image(spec).base64_data))).convert("RGB")
     band = image.crop((0, 900, 1024, 1000))
     assert len(band.getcolors(4096) or []) > 2  # text drawn over the dark band, not a flat fill
+
+
+@pytest.mark.parametrize("mime_type", ["image/png", "image/jpeg"])
+def test_realistic_filler_keeps_base64_digest_and_decoding_exact(mime_type: str) -> None:
+    import hashlib
+
+    for width, height in ((1024, 1024), (512, 2048)):
+        spec = ImageSpec("m", width, height, "1:1", "1K", "filler", mime_type, 0, pad_to_bytes=300_001)
+        rendered = render_image(spec)
+        raw = base64.b64decode(rendered.base64_data, validate=True)
+        assert base64.b64encode(raw) == rendered.base64_data  # the spliced base64 is canonical
+        assert hashlib.sha256(raw).digest() == rendered.digest  # signatures sign the real bytes
+        assert len(raw) >= 300_001
+        image = Image.open(io.BytesIO(raw))
+        image.load()
+        assert (image.size, Image.MIME[image.format]) == ((width, height), mime_type)
