@@ -18,6 +18,7 @@ from mock_server.generate import count_tokens, generate_content
 from mock_server.http import check_version, require_key
 from mock_server.journal import JournalMiddleware
 from mock_server.models_api import get_model, list_models, resolve_model
+from mock_server.replay import ReplayMiddleware
 from mock_server.runtime import Runtime
 from mock_server.scenarios import ScenarioFault, fault_response
 from mock_server.settings import Settings
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *files.routes(),
     ]
     middleware = [Middleware(GuardMiddleware), Middleware(JournalMiddleware)]
+    if settings.replay_dir:
+        middleware.append(Middleware(ReplayMiddleware, settings.replay_dir, settings.replay_miss))
     if settings.defect:
         from mock_server.defects import apply_defect  # the contract suite's self-test only
 

@@ -10,14 +10,14 @@ from typing import Any
 
 import uvicorn
 
-from mock_server.instrument_cli import add_instrument_options, instrument_settings
+from mock_server.instrument_cli import INSTRUMENT_COMMANDS, add_instrument_options, instrument_settings
 from mock_server.session_cli import add_session_options, session_settings
 from mock_server.settings import ENV_VAR, Settings
 
 __all__ = ["SUBCOMMANDS", "add_server_options", "main", "settings_from_args"]
 
 SubcommandSetup = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
-SUBCOMMANDS: list[SubcommandSetup] = []
+SUBCOMMANDS: list[SubcommandSetup] = [*INSTRUMENT_COMMANDS]
 """Functions that add a subcommand (record, proxy, ...) to the parser; each sets ``func``."""
 
 

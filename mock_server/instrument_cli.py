@@ -6,9 +6,14 @@ import argparse
 from typing import Any
 
 from mock_server.latency import parse_latency
+from mock_server.proxy import add_proxy_command
+from mock_server.recording import add_record_command
 from mock_server.settings import Settings
 
-__all__ = ["add_instrument_options", "instrument_settings"]
+__all__ = ["INSTRUMENT_COMMANDS", "add_instrument_options", "instrument_settings"]
+
+INSTRUMENT_COMMANDS = [add_record_command, add_proxy_command]
+"""The ``record`` and ``proxy`` subcommands (``cli.SUBCOMMANDS`` includes them)."""
 
 
 def _latency(value: str) -> str:
