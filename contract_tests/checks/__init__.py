@@ -1,0 +1,21 @@
+"""The catalogue of checks. Importing this package registers every family in ``CHECKS``."""
+
+from __future__ import annotations
+
+from contract_tests.checks import errors, identity, images, protocol, schema, transport, usage
+from contract_tests.checks.base import CHECKS, Check, CheckContext, Failure, Severity, Skip
+
+__all__ = ["CHECKS", "Check", "CheckContext", "Failure", "Severity", "Skip"]
+
+# Catalogue order: HTTP first, then schema, images, tokens, identity, errors, protocol.
+_FAMILIES = (transport, schema, images, usage, identity, errors, protocol)
+
+
+def _reorder() -> None:
+    modules = [family.__name__ for family in _FAMILIES]
+    ordered = sorted(CHECKS.values(), key=lambda c: modules.index(c.function.__module__))
+    CHECKS.clear()
+    CHECKS.update((c.id, c) for c in ordered)
+
+
+_reorder()

@@ -1,0 +1,137 @@
+"""The check registry: each check is a function over one exchange plus its documented metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from contract_tests.cases import Exchange, Purpose, to_camel
+from contract_tests.config import RunConfig
+
+__all__ = [
+    "CHECKS",
+    "GENERATING",
+    "Check",
+    "CheckContext",
+    "Failure",
+    "Severity",
+    "Skip",
+    "camel_view",
+    "check",
+    "pointer",
+    "success_body",
+    "walk_parts",
+]
+
+Severity = Literal["critical", "major", "minor"]
+
+
+class Skip(Exception):
+    """The check does not apply to this exchange (reason says why); not a pass, not a failure."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One violation: where (JSON pointer into the response, camelCase), what was expected, what came."""
+
+    message: str
+    pointer: str = ""
+    expected: Any = None
+    actual: Any = None
+
+
+@dataclass
+class CheckContext:
+    """What a check may consult besides the exchange: the run's config and notes for the report."""
+
+    config: RunConfig
+    notes: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, check_id: str, text: str) -> None:
+        entries = self.notes.setdefault(check_id, [])
+        if text not in entries:
+            entries.append(text)
+
+
+CheckFunction = Callable[[Exchange, CheckContext], Iterable[Failure]]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    severity: Severity
+    meaning: str
+    purposes: frozenset[Purpose]
+    function: CheckFunction
+    # Sees response images: the HTML report shows thumbnails of them.
+    shows_images: bool = False
+
+    def run(self, exchange: Exchange, context: CheckContext) -> list[Failure]:
+        """Failures for ``exchange``; raises Skip when it does not apply."""
+        if exchange.case.purpose not in self.purposes:
+            raise Skip("purpose")
+        if exchange.status is None:
+            raise Skip("no response")
+        return list(self.function(exchange, context))
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def check(check_id: str, severity: Severity, purposes: Iterable[Purpose], *,
+          shows_images: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+    """Register the decorated function as check ``check_id``; its docstring is the documented meaning."""
+
+    def register(function: CheckFunction) -> CheckFunction:
+        if check_id in CHECKS:
+            raise ValueError(f"duplicate check id {check_id}")
+        meaning = " ".join((function.__doc__ or "").split())
+        CHECKS[check_id] = Check(check_id, severity, meaning, frozenset(purposes), function, shows_images)
+        return function
+
+    return register
+
+
+def pointer(*tokens: str | int) -> str:
+    """An RFC 6901 JSON pointer from path tokens."""
+    return "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
+
+
+def walk_parts(document: Any) -> Iterator[tuple[str, int, int, dict[str, Any]]]:
+    """(pointer, candidate index, part index, part) for every part of every candidate."""
+    if not isinstance(document, dict):
+        return
+    for c_index, candidate in enumerate(document.get("candidates") or []):
+        if not isinstance(candidate, dict):
+            continue
+        parts = (candidate.get("content") or {}).get("parts") or []
+        for p_index, part in enumerate(parts):
+            if isinstance(part, dict):
+                yield pointer("candidates", c_index, "content", "parts", p_index), c_index, p_index, part
+
+
+def camel_view(document: Any) -> Any:
+    """The document with every key in lowerCamelCase, read the way the SDKs read it (leniently).
+
+    Content checks judge meaning through this view, so a casing defect in a response is reported by
+    ``response_schema_conformance`` alone and does not hide every other property.
+    """
+    if isinstance(document, list):
+        return [camel_view(item) for item in document]
+    if isinstance(document, dict):
+        return {to_camel(key): camel_view(value) for key, value in document.items()}
+    return document
+
+
+# Purposes whose requests are valid generateContent calls, so their 200 responses carry images.
+GENERATING: frozenset[Purpose] = frozenset({"generate", "casing", "auth", "multi_turn"})
+
+
+def success_body(exchange: Exchange) -> Any:
+    """The camelCase view of a 200 JSON body; Skip for anything else (other checks judge those)."""
+    if exchange.status != 200:
+        raise Skip(f"HTTP {exchange.status}")
+    if not isinstance(exchange.json, dict):
+        raise Skip("body is not a JSON object")
+    return camel_view(exchange.json)

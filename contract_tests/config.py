@@ -1,0 +1,91 @@
+"""What one contract run is told to do, and the conservative defaults for remote targets."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from schemas import load_profile_book
+
+__all__ = [
+    "AUTH_STYLES",
+    "LOOPBACK_DEFAULTS",
+    "REMOTE_DEFAULTS",
+    "AuthStyle",
+    "RunConfig",
+    "is_loopback",
+]
+
+AuthStyle = Literal["header", "query", "bearer"]
+AUTH_STYLES: tuple[AuthStyle, ...] = ("header", "query", "bearer")
+
+# Limits a user did not set. A remote endpoint bills real money and rate-limits, so it gets few
+# examples, a request-rate ceiling and a spending cap unless the user raises them explicitly.
+LOOPBACK_DEFAULTS: dict[str, Any] = {"max_examples": 10, "rate_limit_per_min": None, "budget_usd": None}
+REMOTE_DEFAULTS: dict[str, Any] = {"max_examples": 3, "rate_limit_per_min": 10.0, "budget_usd": 1.0}
+
+
+def is_loopback(base_url: str) -> bool:
+    """True for localhost / 127.0.0.0/8 / ::1 targets (the fake, a local proxy)."""
+    host = urlsplit(base_url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One run's parameters. ``None`` limits are filled from the loopback/remote defaults by ``resolved``."""
+
+    base_url: str
+    api_key: str | None = None
+    models: tuple[str, ...] = ()
+    auth: AuthStyle = "header"
+    # Styles that must work; the others are probed and reported but may fail. Empty: just ``auth``.
+    required_auth: tuple[AuthStyle, ...] = ()
+    checks: tuple[str, ...] = ()
+    # Restrict generated requests to these image sizes (cost control); empty: every size a model accepts.
+    image_sizes: tuple[str, ...] = ()
+    max_examples: int | None = None
+    max_requests: int | None = None
+    budget_usd: float | None = None
+    rate_limit_per_min: float | None = None
+    seed: int | None = None
+    api_version: str = "v1beta"
+    timeout_s: float = 120.0
+    # (model, size) -> USD per image, overriding the profile's price.
+    price_overrides: dict[tuple[str, str], float] = field(default_factory=dict)
+    # A deliberately wrong key for the wrong-key probe; never a real secret.
+    wrong_api_key: str = "AIzaSy-contract-suite-deliberately-wrong-key"
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.base_url)
+
+    @property
+    def required_auth_styles(self) -> tuple[AuthStyle, ...]:
+        return self.required_auth or (self.auth,)
+
+    def resolved(self) -> RunConfig:
+        """This config with unset limits filled in (conservative for non-loopback targets) and models defaulted."""
+        defaults = LOOPBACK_DEFAULTS if self.loopback else REMOTE_DEFAULTS
+        models = self.models or tuple(load_profile_book().ids())
+        return replace(
+            self,
+            base_url=self.base_url.rstrip("/"),
+            models=models,
+            max_examples=self.max_examples if self.max_examples is not None else defaults["max_examples"],
+            rate_limit_per_min=(
+                self.rate_limit_per_min if self.rate_limit_per_min is not None else defaults["rate_limit_per_min"]
+            ),
+            budget_usd=self.budget_usd if self.budget_usd is not None else defaults["budget_usd"],
+        )
+
+    def secrets(self) -> tuple[str, ...]:
+        """Strings that must never be written anywhere."""
+        return tuple(secret for secret in (self.api_key,) if secret)
