@@ -103,12 +103,13 @@ def encode_chunks(
     return chunks
 
 
-def _frame_sse(document: dict[str, Any], blobs: dict[str, bytes], separator: bytes) -> bytes:
-    return b"".join([b"data: ", *splice(document, blobs, indent=None), separator])
+def _frame_sse(document: dict[str, Any], blobs: dict[str, bytes], separator: bytes) -> list[bytes]:
+    """One SSE event, as pieces: the image base64 is sent without being copied into one buffer."""
+    return [b"data: ", *splice(document, blobs, indent=None), separator]
 
 
-def _frame_array(document: dict[str, Any], blobs: dict[str, bytes], first: bool) -> bytes:
-    return b"".join([b"[" if first else b"\n,\r\n", *splice(document, blobs, indent=2)])
+def _frame_array(document: dict[str, Any], blobs: dict[str, bytes], first: bool) -> list[bytes]:
+    return [b"[" if first else b"\n,\r\n", *splice(document, blobs, indent=2)]
 
 
 async def _body(
@@ -121,13 +122,14 @@ async def _body(
     for number, (document, blobs) in enumerate(chunks[:limit]):
         if number and gap > 0:
             await asyncio.sleep(gap)
-        yield _frame_sse(document, blobs, separator) if sse else _frame_array(document, blobs, first=number == 0)
+        for piece in _frame_sse(document, blobs, separator) if sse else _frame_array(document, blobs, number == 0):
+            yield piece
     if plan is not None and plan.cut == "drop":
         return
     if plan is not None and plan.error is not None:
         error = error_body(plan.error)
         if sse:
-            yield _frame_sse(plan.error.to_dict(), {}, separator)
+            yield b"".join(_frame_sse(plan.error.to_dict(), {}, separator))
         else:
             yield (b"[" if limit == 0 else b"\n,\r\n") + error
     if not sse:
