@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from contract_tests.journal_client import Call, JournalClient
 from mock_server.settings import Settings
 from mock_server.testing import RunningServer, serve_in_thread
 
@@ -51,6 +52,22 @@ class GeminiMock:
 
         options = types.HttpOptions(base_url=self.base_url, api_version=self.api_version, **http_options)
         return genai.Client(api_key=self.api_key, http_options=options)
+
+    @cached_property
+    def journal(self) -> JournalClient:
+        """The fake's request journal, from this handle's creation on (``mark()`` moves the start)."""
+        journal = JournalClient(self.base_url)
+        journal.mark()
+        return journal
+
+    @property
+    def calls(self) -> list[Call]:
+        """The requests the fake received during this test (keys redacted)."""
+        return self.journal.calls
+
+    def assert_called(self, *, times: int | None = None, **expected: Any) -> list[Call]:
+        """Assert a matching request was received (e.g. ``model=..., image_size="2K"``); returns the matches."""
+        return self.journal.assert_called(times=times, **expected)
 
     @cached_property
     def client(self) -> Any:
@@ -92,7 +109,9 @@ def gemini_mock_server(gemini_mock_settings: Settings) -> Iterator[RunningServer
 def gemini_mock(gemini_mock_server: RunningServer, gemini_mock_settings: Settings) -> GeminiMock:
     """The fake Gemini API on a loopback port: ``.base_url``, ``.client`` (google-genai), ``.url(path)``."""
     keys = gemini_mock_settings.api_keys
-    return GeminiMock(gemini_mock_server, api_key=keys[0] if keys else DEFAULT_TEST_KEY)
+    mock = GeminiMock(gemini_mock_server, api_key=keys[0] if keys else DEFAULT_TEST_KEY)
+    _ = mock.journal  # marks where this test's calls begin
+    return mock
 
 
 def contract_options(config: pytest.Config) -> dict[str, Any]:

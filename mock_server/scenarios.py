@@ -25,6 +25,7 @@ from mock_server.errors import JSON_CONTENT_TYPE, ApiError
 from mock_server.latency import scaled_seconds
 from mock_server.reply import PlannedPart, Reply, answer_text
 from mock_server.runtime import runtime_of
+from mock_server.thoughts import thought_texts
 from mock_server.usage import usage_metadata
 from mock_server.validation import ImageRequest
 from schemas import error_catalogue, load_json, load_profile_book
@@ -171,7 +172,7 @@ def reshape(scenario: Scenario, request: ImageRequest, reply: Reply) -> Reply:
         return reply.with_changes(parts=(), has_candidate=False, finish_reason=None, finish_message=None,
                                   prompt_feedback={"blockReason": spec["blockReason"]}, usage=usage)
     if "interimImages" in spec:
-        return _with_thought_images(reply, int(spec["interimImages"]))
+        return _with_thought_images(request, reply, int(spec["interimImages"]))
     finish = str(spec["finishReason"])
     if finish == "STOP":  # text_only
         text = answer_text(request).replace("Here is the", "I can describe the")
@@ -185,14 +186,20 @@ def reshape(scenario: Scenario, request: ImageRequest, reply: Reply) -> Reply:
     return reply.with_changes(parts=(), finish_reason=finish, finish_message=message, usage=usage)
 
 
-def _with_thought_images(reply: Reply, count: int) -> Reply:
-    final = next((part.image for part in reply.parts if part.image is not None and not part.thought), None)
-    if final is None:
+def _with_thought_images(request: ImageRequest, reply: Reply, count: int) -> Reply:
+    """Interim images as Gemini 3 thinks (facts §5), even where the request did not ask for thoughts:
+    thought text, drafts, thought text, then the final image as the last thought image."""
+    if any(part.thought and part.image is not None for part in reply.parts):
+        return reply  # the request already shows its thought images
+    final = next((part.image for part in reply.parts if part.image is not None), None)
+    if final is None or count < 1:
         return reply
-    interim = tuple(
-        PlannedPart(image=replace(final, label=f"thought {index}"), thought=True) for index in range(1, count + 1)
-    )
-    return reply.with_changes(parts=interim + reply.parts)
+    first, second = thought_texts(request)
+    drafts = [PlannedPart(image=replace(final, label=f"thought {n} (draft)"), thought=True) for n in range(1, count)]
+    interim = (PlannedPart(text=first, thought=True), *drafts, PlannedPart(text=second, thought=True),
+               PlannedPart(image=final, thought=True))
+    answer = tuple(part for part in reply.parts if not part.thought)
+    return reply.with_changes(parts=interim + answer)
 
 
 class _Dropped(Response):
