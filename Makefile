@@ -23,7 +23,12 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 serve: $(VENV)/.installed
 	$(BIN)/gemini-mock serve --host $(HOST) --port $(PORT) $(ARGS)
 
-test: $(VENV)/.installed-test
+# The JS SDK test runs where node and npm exist; elsewhere it skips.
+$(VENV)/.installed-js: | $(BIN)/python
+	-command -v npm >/dev/null && npm install --prefix $(VENV)/js --no-audit --no-fund --silent @google/genai@^3 \
+		&& touch $@
+
+test: $(VENV)/.installed-test $(VENV)/.installed-js
 	$(BIN)/ruff check .
 	$(BIN)/mypy mock_server schemas contract_tests
 	$(BIN)/python -m pytest -q tests

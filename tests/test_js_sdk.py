@@ -1,0 +1,38 @@
+"""The official JS SDK (@google/genai) against the fake on a loopback port, where node is available."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mock_server.testing import RunningServer
+
+ROOT = Path(__file__).resolve().parents[1]
+JS_DIR = ROOT / ".venv" / "js"  # installed by `make test` (npm install @google/genai)
+
+
+def installed_sdk() -> Path:
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    if not (JS_DIR / "node_modules" / "@google" / "genai").exists():
+        pytest.skip("@google/genai is not installed (make test installs it where npm is available)")
+    return JS_DIR
+
+
+def test_js_sdk_generates_streams_and_raises(live_server: RunningServer) -> None:
+    js_dir = installed_sdk()
+    script = js_dir / "sdk_check.mjs"
+    shutil.copy(ROOT / "tests" / "js" / "sdk_check.mjs", script)  # resolve imports from js_dir/node_modules
+    done = subprocess.run(["node", str(script)], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, FAKE_BASE_URL=live_server.base_url))
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["size"] == [1024, 256]  # 4:1 at 512 on 3.1 Flash
+    assert seen["signed"] is True and seen["text"] and seen["total"] > 0
+    assert seen["error"]["status"] == 400 and "aspect_ratio must be one of" in seen["error"]["message"]
+    assert any("inlineData" in kind for chunk in seen["streamed"] for kind in chunk)
