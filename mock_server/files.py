@@ -42,6 +42,7 @@ _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
 _URI_ID = re.compile(r"(?:^|/)files/([a-z0-9-]+)(?:[?#].*)?$")
 _CHUNK_GRANULARITY = 8 * 1024 * 1024
 _PAGE_DEFAULT, _PAGE_MAX = 10, 100
+_SESSION_SECONDS = 7 * 24 * 3600  # how long an unfinished upload URL stays usable
 
 
 def store_of(runtime: Runtime) -> FileStore:
@@ -123,7 +124,7 @@ async def _start(request: Request, version: str) -> Response:
         "id": file_id, "upload": upload_id, "declared": declared, "displayName": file.get("displayName"),
         "mimeType": request.headers.get("x-goog-upload-header-content-type") or file.get("mimeType")
         or "application/octet-stream",
-        "uri": f"{base}/{version}/files/{file_id}", "created": now, "expires": now + store.ttl,
+        "uri": f"{base}/{version}/files/{file_id}", "created": now, "expires": now + _SESSION_SECONDS,
     })
     url = f"{base}/upload/{version}/files?upload_id={upload_id}&upload_protocol=resumable"
     return Response(b"", headers={
@@ -166,7 +167,9 @@ async def _transfer(request: Request, upload_id: str) -> Response:
         raise _upload_error("upload_size", declared=declared, received=received)
     if store.get(f"file-{session['id']}") is not None:
         raise _upload_error("file_already_exists", name=f"files/{session['id']}")
-    meta = {**session, "size": received, "sha256": hashlib.sha256(store.read(key)).hexdigest()}
+    now = store.now()
+    meta = {**session, "size": received, "sha256": hashlib.sha256(store.read(key)).hexdigest(),
+            "created": now, "expires": now + store.ttl}
     store.put(key, meta)
     store.rename(key, f"file-{session['id']}")
     response = json_bytes_response([_json({"file": _resource(meta)})])

@@ -8,11 +8,11 @@ import io
 from typing import Any
 
 import pytest
+from conftest import API_KEY, InProcess, error_of, images_in, text_request
 from google import genai
 from google.genai import errors, types
 from PIL import Image
 
-from conftest import API_KEY, InProcess, error_of, images_in, text_request
 from mock_server.settings import Settings
 from mock_server.signatures import BYPASS_VALUES
 from mock_server.testing import RunningServer

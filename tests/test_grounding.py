@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import InProcess, text_request
+
 from mock_server.grounding import SYNTHETIC_MARKER
 from schemas import validator
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import API_KEY, InProcess, error_of, text_request
 from google import genai
 from google.genai import errors, types
 from PIL import Image
 
-from conftest import API_KEY, InProcess, error_of, text_request
 from mock_server.scenarios import StreamPlan, catalogue
 from mock_server.settings import Settings
 from mock_server.streaming import _body

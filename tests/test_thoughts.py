@@ -7,8 +7,8 @@ import hashlib
 from typing import Any
 
 import pytest
-
 from conftest import InProcess, text_request
+
 from mock_server.settings import Settings
 from mock_server.signatures import content_digest, verify
 from schemas import load_profile_book, validator
@@ -78,7 +78,9 @@ def test_flash_interim_images_follow_the_thinking_level(fake: InProcess, level: 
 
 
 @pytest.mark.parametrize("include", [False, None])
-def test_without_include_thoughts_no_thought_parts_but_thinking_is_billed(fake: InProcess, include: bool | None) -> None:
+def test_without_include_thoughts_no_thought_parts_but_thinking_is_billed(
+    fake: InProcess, include: bool | None,
+) -> None:
     parts, usage = parts_of(fake, PRO, thinking_request(include))
     assert not any(p.get("thought") for p in parts)
     assert usage["thoughtsTokenCount"] > 0
