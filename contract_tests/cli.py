@@ -11,10 +11,10 @@ from pathlib import Path
 
 from contract_tests.checks import CHECKS
 from contract_tests.config import AUTH_STYLES, LOOPBACK_DEFAULTS, REMOTE_DEFAULTS, RunConfig
+from contract_tests.redact import redact
 from contract_tests.report import ProgressBar, summary_table, write_junit, write_reports
 from contract_tests.runner import UsageError, plan, run
 from contract_tests.target import TargetUnreachable
-from mock_server.auth import redact_text
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "config_from_args", "main"]
 
@@ -128,16 +128,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress = None if args.quiet else ProgressBar()
         result = run(config, progress=progress)
     except UsageError as error:
-        print(f"gemini-contract: {redact_text(str(error), secrets)}", file=sys.stderr)
+        print(f"gemini-contract: {redact(str(error), secrets)}", file=sys.stderr)
         return EXIT_USAGE
     except TargetUnreachable as error:
-        print(f"gemini-contract: target unreachable: {redact_text(str(error), secrets)}", file=sys.stderr)
+        print(f"gemini-contract: target unreachable: {redact(str(error), secrets)}", file=sys.stderr)
         return EXIT_USAGE
-    print(redact_text(summary_table(result), secrets))
+    print(redact(summary_table(result), secrets))
     for check in result.checks:
         for record in check.failures[:3]:
             failure = record.failure
-            print(redact_text(f"\n{check.id}: {failure.message} at {failure.pointer or '/'} ({record.request})\n"
+            print(redact(f"\n{check.id}: {failure.message} at {failure.pointer or '/'} ({record.request})\n"
                               f"  expected {failure.expected!r}, got {failure.actual!r}\n{record.reproducer}", secrets))
     if args.report_dir is not None:
         write_reports(result, args.report_dir, secrets)

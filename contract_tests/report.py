@@ -17,8 +17,8 @@ from contract_tests.checks import CHECKS
 from contract_tests.checks.base import camel_view
 from contract_tests.checks.images import decode_b64, final_images
 from contract_tests.images import thumbnail_png
+from contract_tests.redact import redact, redact_document
 from contract_tests.results import RunResult
-from mock_server.auth import redact_text
 
 __all__ = ["ProgressBar", "summary_table", "write_html", "write_json", "write_junit", "write_reports"]
 
@@ -27,11 +27,14 @@ _MAX_THUMBS_PER_CHECK = 24
 
 def _write(path: Path, text: str, secrets: tuple[str, ...]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(redact_text(text, secrets), encoding="utf-8")
+    path.write_text(redact(text, secrets), encoding="utf-8")
 
 
 def write_json(result: RunResult, path: Path, secrets: tuple[str, ...]) -> None:
-    _write(path, json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str), secrets)
+    # Redacted value by value: text-level redaction could cut through JSON escapes.
+    document = redact_document(json.loads(json.dumps(result.to_dict(), default=str)), secrets)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def write_junit(result: RunResult, path: Path, secrets: tuple[str, ...]) -> None:

@@ -15,12 +15,10 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from contract_tests.budget import Budget, Pricing, RateLimiter
 from contract_tests.cases import Case, Exchange
 from contract_tests.config import RunConfig
-from mock_server.auth import redact_text
+from contract_tests.redact import KEY_PLACEHOLDER, redact
 
 __all__ = ["KEY_PLACEHOLDER", "Target", "TargetUnreachable", "curl_reproducer"]
 
-# Reproducers read the key from the environment, so they are runnable and never contain it.
-KEY_PLACEHOLDER = "$GEMINI_API_KEY"
 _ELIDE_OVER = 4096
 
 
@@ -92,7 +90,7 @@ def curl_reproducer(case: Case, base_url: str, api_version: str, secrets: tuple[
         except ValueError:
             text = body.decode("utf-8", "replace")
         parts.append("--data-binary " + shlex.quote(text))
-    return redact_text(" \\\n  ".join(parts), secrets)
+    return redact(" \\\n  ".join(parts), secrets)
 
 
 class Target:
@@ -124,7 +122,7 @@ class Target:
         self.close()
 
     def redact(self, text: str) -> str:
-        return redact_text(text, self.config.secrets())
+        return redact(text, self.config.secrets())
 
     def worst_case_cost(self, case: Case) -> float:
         """What ``case`` may cost: one image at the requested size."""
