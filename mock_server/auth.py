@@ -57,6 +57,14 @@ _KEY_PATTERNS = (
 )
 
 
+MIN_SECRET_CHARS = 4
+
+
+def worth_redacting(secrets: Iterable[str]) -> list[str]:
+    """The secrets long enough to redact verbatim: a 1-character test key would shred every text."""
+    return [secret for secret in secrets if len(secret) >= MIN_SECRET_CHARS]
+
+
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with every API key removed: known secrets verbatim, and anything in a key position."""
     for secret in secrets:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from mock_server.auth import extract_api_key, redact_text
+from mock_server.auth import extract_api_key, redact_text, worth_redacting
 
 __all__ = ["CassetteStore", "SecretLeak", "canonical_request", "request_key", "secrets_in"]
 
@@ -98,7 +98,7 @@ def canonical_request(method: str, path: str, query_string: str, headers: dict[s
     canonical = {"method": method.upper(), "path": path, "query": dict(sorted(query.items())),
                  "scenario": headers.get("x-mock-scenario") or None, "body": _body_digests(document)}
     if found:
-        canonical = json.loads(redact_text(json.dumps(canonical), [found[0]]))
+        canonical = json.loads(redact_text(json.dumps(canonical), worth_redacting([found[0]])))
     return canonical
 
 
@@ -169,6 +169,7 @@ class CassetteStore:
     def write(self, canonical: dict[str, Any], status: int, headers: list[tuple[str, str]], body: bytes,
               secrets: list[str]) -> Path:
         """Append one response for ``canonical`` (a new recording session starts each file afresh)."""
+        secrets = worth_redacting(secrets)
         pending: dict[str, bytes] = {}
         response = self._response_entry(status, headers, body, pending)
         key = request_key(canonical)

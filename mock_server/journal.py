@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_server.auth import REDACTED, extract_api_key, redact_text
+from mock_server.auth import REDACTED, extract_api_key, redact_text, worth_redacting
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.validation import ImageRequest
 
@@ -128,7 +128,7 @@ def build_entry(scope: Scope, raw_body: bytes, status: int | None, started: floa
     runtime = getattr(getattr(app, "state", None), "runtime", None)
     if runtime is not None:
         secrets += list(runtime.settings.api_keys)
-    redacted: dict[str, Any] = json.loads(redact_text(json.dumps(entry, ensure_ascii=False), secrets))
+    redacted: dict[str, Any] = json.loads(redact_text(json.dumps(entry, ensure_ascii=False), worth_redacting(secrets)))
     return redacted
 
 

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from mock_server.auth import extract_api_key, redact_text
+from mock_server.auth import extract_api_key, redact_text, worth_redacting
 from mock_server.errors import GuardMiddleware
 from mock_server.forwarding import Exchange, Forwarder, closing, decoded_body
 from mock_server.normalize import normalize
@@ -147,7 +147,7 @@ class ViolationObserver:
     @staticmethod
     def _secrets(exchange: Exchange) -> list[str]:
         found = extract_api_key(dict(exchange.request_headers), dict(parse_qsl(exchange.query_string)))
-        return [found[0]] if found else []
+        return worth_redacting([found[0]]) if found else []
 
     def extra_headers(self, exchange: Exchange) -> list[tuple[str, str]]:
         secrets = self._secrets(exchange)

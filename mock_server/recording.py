@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from mock_server.auth import extract_api_key, redact_text
+from mock_server.auth import extract_api_key, redact_text, worth_redacting
 from mock_server.cassettes import CassetteStore, SecretLeak, canonical_request
 from mock_server.errors import GuardMiddleware
 from mock_server.forwarding import Exchange, Forwarder, closing
@@ -48,7 +48,7 @@ class Recorder:
         headers = dict(exchange.request_headers)
         found = extract_api_key(headers, dict(parse_qsl(exchange.query_string)))
         secrets = [found[0]] if found else []
-        secrets += list(self.extra_secrets)
+        secrets = worth_redacting(secrets + list(self.extra_secrets))
         canonical = canonical_request(exchange.method, exchange.path, exchange.query_string, headers,
                                       exchange.request_body)
         try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from conftest import InProcess, text_request
 from google.genai import types
 
-from conftest import InProcess, text_request
 from mock_server.settings import Settings
 from mock_server.testing import serve_in_thread
 

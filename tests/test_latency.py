@@ -8,8 +8,8 @@ import time
 
 import httpx
 import pytest
-
 from conftest import text_request
+
 from mock_server.cli import build_parser
 from mock_server.latency import lognormal_ms, parse_latency, plan_delay
 from mock_server.runtime import Runtime

@@ -10,13 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import InProcess, text_request
 from google import genai
 from google.genai import errors, types
 
 from mock_server.settings import Settings
 from mock_server.testing import RunningServer, serve_in_thread
 from schemas import error_catalogue, load_profile_book, validator
-from conftest import InProcess, text_request
 
 PRO = "gemini-3-pro-image-preview"
 FLASH = "gemini-3.1-flash-image-preview"
