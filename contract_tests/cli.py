@@ -16,7 +16,7 @@ from contract_tests.report import ProgressBar, summary_table, write_junit, write
 from contract_tests.runner import UsageError, plan, run
 from contract_tests.target import TargetUnreachable
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "config_from_args", "main"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "catalogue_markdown", "config_from_args", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--quiet", action="store_true", help="no progress output")
     plan_parser = commands.add_parser("plan", help="print worst-case requests, images and cost; send nothing")
     _add_target_options(plan_parser)
-    commands.add_parser("checks", help="list the checks with their severity and meaning")
+    checks_parser = commands.add_parser("checks", help="list the checks with their severity and meaning")
+    checks_parser.add_argument("--markdown", action="store_true", help="as the table in docs/contract-suite.md")
     return parser
 
 
@@ -107,7 +108,18 @@ def _print_plan(config: RunConfig) -> None:
         print("hard limits: " + ", ".join(limit for limit in limits if limit))
 
 
-def _list_checks() -> None:
+def catalogue_markdown() -> str:
+    """The checks catalogue as committed in docs/contract-suite.md (generated from the registry)."""
+    rows = ["| id | severity | meaning |", "|---|---|---|"]
+    pipe, escaped = "|", "\\|"
+    rows += [f"| `{c.id}` | {c.severity} | {c.meaning.replace(pipe, escaped)} |" for c in CHECKS.values()]
+    return "\n".join(rows)
+
+
+def _list_checks(markdown: bool) -> None:
+    if markdown:
+        print(catalogue_markdown())
+        return
     for check in CHECKS.values():
         print(f"{check.id} ({check.severity})\n    {check.meaning}\n")
 
@@ -115,7 +127,7 @@ def _list_checks() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "checks":
-        _list_checks()
+        _list_checks(args.markdown)
         return EXIT_OK
     config = config_from_args(args)
     secrets = config.secrets()
