@@ -80,7 +80,7 @@ def curl_reproducer(case: Case, base_url: str, api_version: str, secrets: tuple[
     if query:
         url += "?" + "&".join(f"{name}={value}" for name, value in query.items())
     # Double quotes so the shell expands $GEMINI_API_KEY; nothing else in these strings is special.
-    parts = ["curl", "-sS", "-X", case.method, f'"{url}"']
+    parts = [f'curl -sS -X {case.method} "{url}"']
     parts += [f'-H "{header}"' for header in headers]
     body = case.body()
     if body is not None:
