@@ -45,9 +45,13 @@ class Reply:
     prompt_feedback: dict[str, Any] | None = None
     grounding: dict[str, Any] | None = None
     has_candidate: bool = True
+    # The encoded body, once built, for every copy of this reply that differs only in responseId.
+    template: list[bytes | int] = field(default_factory=list, compare=False, repr=False)
 
     def with_changes(self, **changes: Any) -> Reply:
-        return replace(self, **changes)
+        if set(changes) <= {"response_id"}:
+            return replace(self, **changes)  # shares ``template``: the body is the same but for the id
+        return replace(self, template=[], **changes)
 
 
 def new_response_id() -> str:
@@ -172,7 +176,32 @@ def splice(document: dict[str, Any], blobs: dict[str, bytes], indent: int | None
     return pieces
 
 
+_RESPONSE_ID = -1  # template slot for the responseId; slots >= 0 are image part indices
+
+
+def _build_template(reply: Reply, rendered: dict[int, RenderedImage], secret: str) -> list[bytes | int]:
+    document, _ = reply_document(reply, rendered, secret)
+    id_marker = _BLOB_MARK % _RESPONSE_ID
+    document["responseId"] = id_marker
+    text = json.dumps(document, indent=2, ensure_ascii=False, separators=(",", ": ")).encode()
+    slots = sorted((text.index((_BLOB_MARK % index).encode()), index) for index in [*rendered, _RESPONSE_ID])
+    template: list[bytes | int] = []
+    position = 0
+    for offset, index in slots:
+        template += [text[position:offset], index]
+        position = offset + len((_BLOB_MARK % index).encode())
+    template.append(text[position:])
+    return template
+
+
 def encode_reply(reply: Reply, rendered: dict[int, RenderedImage], secret: str) -> list[bytes]:
-    """A whole (non-streamed) response body, pretty-printed as Google prints it."""
-    document, blobs = reply_document(reply, rendered, secret)
-    return splice(document, blobs, indent=2)
+    """A whole (non-streamed) response body, pretty-printed as Google prints it.
+
+    Pretty-printing runs the pure-Python JSON encoder, so the body is encoded once per planned reply
+    and later copies (same plan, new responseId) only fill in their id and image blobs.
+    """
+    if not reply.template:
+        reply.template.extend(_build_template(reply, rendered, secret))
+    response_id = reply.response_id.encode()
+    return [piece if isinstance(piece, bytes) else response_id if piece == _RESPONSE_ID
+            else rendered[piece].base64_data for piece in reply.template]
