@@ -148,7 +148,7 @@ def main() -> int:
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"command: python bench/bench_server.py --duration {args.duration} --connections {args.connections} "
           f"--workers {args.workers} --payload {args.payload}")
-    print(f"body sizes: " + ", ".join(f"{size} {len(body) / 1e6:.2f} MB" for size, body in bodies.items()))
+    print("body sizes: " + ", ".join(f"{size} {len(body) / 1e6:.2f} MB" for size, body in bodies.items()))
     print()
     print("| case | fake req/s | fake p50 ms | fake p99 ms | precomputed req/s | ratio |")
     print("|---|---|---|---|---|---|")

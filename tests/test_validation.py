@@ -119,7 +119,8 @@ def test_unsupported_input_mime_type(fake: InProcess) -> None:
     body = {"contents": [{"parts": [{"text": "x"}, image_part(png_bytes(), "image/gif")]}]}
     assert_error(fake.generate(PRO, body), 400, "INVALID_ARGUMENT", message="Unsupported MIME type: image/gif")
     heic_on_25 = {"contents": [{"parts": [{"text": "x"}, image_part(png_bytes(), "image/heic")]}]}
-    assert_error(fake.generate(FLASH25, heic_on_25), 400, "INVALID_ARGUMENT", message="Unsupported MIME type: image/heic")
+    assert_error(fake.generate(FLASH25, heic_on_25), 400, "INVALID_ARGUMENT",
+                 message="Unsupported MIME type: image/heic")
 
 
 def test_declared_mime_type_that_lies_about_the_bytes(fake: InProcess) -> None:
@@ -205,7 +206,8 @@ def test_nulls_mean_absent(fake: InProcess) -> None:
 
 def test_no_bad_input_produces_a_server_error(fake: InProcess) -> None:
     nasty = [b"\x00" * 10, b'{"contents": "x"}', b'{"contents": [1]}', b'{"contents": [{"parts": "x"}]}',
-             b'{"contents": [{"parts": [{"inlineData": {}}]}]}', b'{"contents": [{"parts": [{"fileData": {}}]}]}',
+             b'{"contents": [{"parts": [{"inlineData": {}}]}]}',
+             b'{"contents": [{"parts": [{"fileData": {}}]}]}',
              b'{"generationConfig": []}', b'{"contents": [{"parts": [{"text": 5}]}]}',
              b'{"contents": [{"parts": [{"text": "x"}]}], "generationConfig": {"candidateCount": "many"}}',
              b'{"contents": [{"parts": [{"text": "x"}]}], "generationConfig": {"imageConfig": {"aspectRatio": 3}}}',
