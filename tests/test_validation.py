@@ -211,7 +211,8 @@ def test_no_bad_input_produces_a_server_error(fake: InProcess) -> None:
              b'{"generationConfig": []}', b'{"contents": [{"parts": [{"text": 5}]}]}',
              b'{"contents": [{"parts": [{"text": "x"}]}], "generationConfig": {"candidateCount": "many"}}',
              b'{"contents": [{"parts": [{"text": "x"}]}], "generationConfig": {"imageConfig": {"aspectRatio": 3}}}',
-             b'{"contents": [{"parts": [{"fileData": {"fileUri": "files/nope"}}]}]}', b"9" * 5000, b"[" * 100_000, b'{"a": ' * 50_000]
+             b'{"contents": [{"parts": [{"fileData": {"fileUri": "files/nope"}}]}]}',
+             b"9" * 5000, b"[" * 100_000, b'{"a": ' * 50_000]
     for body in nasty:
         response = fake.generate(PRO, body)
         assert 400 <= response.status_code < 500, (body, response.status_code, response.text)
