@@ -50,10 +50,13 @@ def _invalid_key_details() -> list[dict[str, object]]:
     ]
 
 
+# A key value ends at whitespace, a quote, a backslash (an escaped quote in JSON text), '&', ',' or '}';
+# shell placeholders such as $GEMINI_API_KEY are not keys and are kept.
+_VALUE = r"(?!\$)([^\s\"'&,}\\]+)"
 _KEY_PATTERNS = (
-    re.compile(r"(?i)(x-goog-api-key[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,}]+)"),
-    re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?bearer\s+)([^\s\"'&,}]+)"),
-    re.compile(r"(?i)([?&]key=)([^&\s\"']+)"),
+    re.compile(r"(?i)(x-goog-api-key[\"']?\s*[:=]\s*[\"']?)" + _VALUE),
+    re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?bearer\s+)" + _VALUE),
+    re.compile(r"(?i)([?&]key=)" + _VALUE),
 )
 
 

@@ -63,3 +63,18 @@ def test_redact_text_removes_keys_in_every_position() -> None:
     assert canary not in redacted
     assert redacted.count(REDACTED) >= 4
     assert redact_text(f"?key={canary}&x=1") == f"?key={REDACTED}&x=1"  # even when the key is not known
+
+
+def test_redacting_json_text_keeps_it_valid_json() -> None:
+    import json
+
+    document = {"headers": {"x-goog-api-key": "AIzaSECRET"}, "note": 'say "x-goog-api-key: AIzaSECRET2"',
+                "url": "/v1beta/models?key=AIzaSECRET3", "auth": "Authorization: Bearer AIzaSECRET4"}
+    redacted = json.loads(redact_text(json.dumps(document)))
+    assert "AIzaSECRET" not in json.dumps(redacted)
+    assert redacted["url"] == f"/v1beta/models?key={REDACTED}"
+
+
+def test_shell_placeholders_are_not_keys() -> None:
+    text = 'curl -H "x-goog-api-key: $GEMINI_API_KEY" "https://host/v1beta/models?key=$GEMINI_API_KEY"'
+    assert redact_text(text) == text
