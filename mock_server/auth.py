@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Literal
+from typing import Any, Literal
 
 from mock_server.errors import ApiError
 
@@ -50,9 +50,9 @@ def _invalid_key_details() -> list[dict[str, object]]:
     ]
 
 
-# A key value ends at whitespace, a quote, a backslash (an escaped quote in JSON text), '&', ',' or '}';
-# shell placeholders such as $GEMINI_API_KEY are not keys and are kept.
-_VALUE = r"(?!\$)([^\s\"'&,}\\]+)"
+# A key value ends at whitespace, a quote, a backslash (an escaped quote in JSON text), '&', ',', '}' or '<'
+# (HTML); shell placeholders such as $GEMINI_API_KEY are not keys and are kept.
+_VALUE = r"(?!\$)([^\s\"'&,}\\<]+)"
 _KEY_PATTERNS = (
     re.compile(r"(?i)(x-goog-api-key[\"']?\s*[:=]\s*[\"']?)" + _VALUE),
     re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?bearer\s+)" + _VALUE),
@@ -76,3 +76,15 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     for pattern in _KEY_PATTERNS:
         text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
     return text
+
+
+def redact_document(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """A JSON-like value with every string redacted; the structure is untouched, so it still serialises."""
+    secrets = tuple(secrets)
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    if isinstance(value, list):
+        return [redact_document(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {key: redact_document(item, secrets) for key, item in value.items()}
+    return value
