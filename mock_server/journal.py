@@ -15,6 +15,7 @@ import json
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -24,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_server.auth import REDACTED, extract_api_key, redact_text, worth_redacting
+from mock_server.auth import REDACTED, extract_api_key, redact_document, redact_text, worth_redacting
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.validation import ImageRequest
 
@@ -33,23 +34,41 @@ __all__ = ["Journal", "JournalMiddleware", "journal_of", "note_request", "routes
 NOTE_KEY = "gemini_mock.journal_note"
 ADMIN_PREFIX = "/_mock/"
 _MAX_STRING = 512  # longer strings (image data) are recorded as their size and digest
+_LAZY_BODY_LIMIT = 64 * 1024
 _SECRET_HEADERS = {"x-goog-api-key", "authorization", "cookie", "proxy-authorization"}
+
+
+@dataclass
+class _Record:
+    """A request as received, already free of secrets; turned into an entry only when read,
+    so recording costs the request path a few microseconds instead of a JSON round trip."""
+
+    scope: dict[str, Any]
+    raw_body: bytes
+    status: int
+    duration_ms: float
+    recorded_at: float
+    entry: dict[str, Any] | None = None
 
 
 class Journal:
     def __init__(self, size: int) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=max(1, size))
+        self._entries: deque[_Record | dict[str, Any]] = deque(maxlen=max(1, size))
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def add(self, entry: dict[str, Any]) -> None:
+    def add(self, entry: _Record | dict[str, Any]) -> None:
         with self._lock:
-            entry["id"] = next(self._ids)
+            if isinstance(entry, dict):
+                entry["id"] = next(self._ids)
+            else:
+                entry.scope["id"] = next(self._ids)
             self._entries.append(entry)
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:
-            return list(self._entries)
+            items = list(self._entries)
+        return [item if isinstance(item, dict) else _entry_of(item) for item in items]
 
     def clear(self) -> int:
         with self._lock:
@@ -103,7 +122,41 @@ def _body(raw: bytes) -> Any:
         return {"$raw": raw[:_MAX_STRING].decode("utf-8", "replace"), "$bytes": len(raw)}
 
 
-def build_entry(scope: Scope, raw_body: bytes, status: int | None, started: float) -> dict[str, Any]:
+def _entry_of(record: _Record) -> dict[str, Any]:
+    if record.entry is None:
+        record.entry = build_entry(record.scope, record.raw_body, record.status, record.duration_ms,
+                                   record.recorded_at)
+        record.entry["id"] = record.scope["id"]
+    return record.entry
+
+
+_SCOPE_KEYS = ("method", "path", NOTE_KEY, "gemini_mock.scenario")
+
+
+def _scrub_header(name: bytes, value: bytes) -> bytes:
+    if name.lower().decode("latin-1") not in _SECRET_HEADERS:
+        return value
+    scheme, _, credential = value.partition(b" ")
+    # Keep "Bearer" so the entry still says how the caller authenticated.
+    return scheme + b" " + REDACTED.encode() if credential else REDACTED.encode()
+
+
+def _scrubbed(scope: Scope, raw_body: bytes, secrets: list[str]) -> tuple[dict[str, Any], bytes]:
+    """What the journal keeps of a request: secret headers and ``?key=`` replaced, known keys removed."""
+    kept: dict[str, Any] = {key: scope[key] for key in _SCOPE_KEYS if key in scope}
+    kept["headers"] = [(name, _scrub_header(name, value)) for name, value in scope["headers"]]
+    query = scope.get("query_string", b"")
+    if query:
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        kept["query_string"] = "&".join(f"{name}={REDACTED if name == 'key' else value}"
+                                        for name, value in pairs).encode("latin-1")
+    for secret in secrets:
+        raw_body = raw_body.replace(secret.encode(), REDACTED.encode())
+    return kept, raw_body
+
+
+def build_entry(scope: Scope, raw_body: bytes, status: int | None, duration_ms: float,
+                recorded_at: float) -> dict[str, Any]:
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
     found = extract_api_key(headers, query)
@@ -112,7 +165,7 @@ def build_entry(scope: Scope, raw_body: bytes, status: int | None, started: floa
     note = scope.get(NOTE_KEY) or {}
     scenario = scope.get("gemini_mock.scenario")
     entry: dict[str, Any] = {
-        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "time": datetime.fromtimestamp(recorded_at, UTC).isoformat(timespec="milliseconds"),
         "method": scope["method"], "path": path, "query": query,
         "headers": {name: (REDACTED if name in _SECRET_HEADERS else value) for name, value in headers.items()},
         "model": note.get("model", model), "action": action,
@@ -121,7 +174,7 @@ def build_entry(scope: Scope, raw_body: bytes, status: int | None, started: floa
         "scenario": getattr(scenario, "name", None), "scenarioSource": getattr(scenario, "source", None),
         "authStyle": found[1] if found else None,
         "body": _elide(note["body"] if "body" in note else _body(raw_body)),
-        "status": status, "durationMs": round((time.monotonic() - started) * 1000, 3),
+        "status": status, "durationMs": round(duration_ms, 3),
     }
     secrets = [found[0]] if found else []
     app = scope.get("app")
@@ -163,7 +216,20 @@ class JournalMiddleware:
         finally:
             runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
             if runtime is not None:
-                journal_of(runtime).add(build_entry(scope, b"".join(chunks), status or 500, started))
+                journal_of(runtime).add(_record(scope, b"".join(chunks), status or 500, started, runtime))
+
+
+def _record(scope: Scope, raw_body: bytes, status: int, started: float, runtime: Runtime) -> _Record:
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    found = extract_api_key(headers, dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"))))
+    secrets = worth_redacting(([found[0]] if found else []) + list(runtime.settings.api_keys))
+    kept, body = _scrubbed(scope, raw_body, secrets)
+    note = kept.get(NOTE_KEY)
+    if note is not None and body != raw_body:  # a key was in the body: scrub the parsed copy too
+        kept[NOTE_KEY] = redact_document(note, secrets)
+    if len(body) > _LAZY_BODY_LIMIT and note is not None:
+        body = b""  # the note carries the parsed body; don't also keep megabytes of raw bytes
+    return _Record(kept, body, status, (time.monotonic() - started) * 1000, time.time())
 
 
 async def _list(request: Request) -> Response:
