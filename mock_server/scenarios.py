@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -25,7 +25,7 @@ from mock_server.errors import JSON_CONTENT_TYPE, ApiError
 from mock_server.latency import scaled_seconds
 from mock_server.reply import PlannedPart, Reply, answer_text
 from mock_server.runtime import runtime_of
-from mock_server.thoughts import thought_texts
+from mock_server.thoughts import interim_parts
 from mock_server.usage import usage_metadata
 from mock_server.validation import ImageRequest
 from schemas import error_catalogue, load_json, load_profile_book
@@ -194,12 +194,8 @@ def _with_thought_images(request: ImageRequest, reply: Reply, count: int) -> Rep
     final = next((part.image for part in reply.parts if part.image is not None), None)
     if final is None or count < 1:
         return reply
-    first, second = thought_texts(request)
-    drafts = [PlannedPart(image=replace(final, label=f"thought {n} (draft)"), thought=True) for n in range(1, count)]
-    interim = (PlannedPart(text=first, thought=True), *drafts, PlannedPart(text=second, thought=True),
-               PlannedPart(image=final, thought=True))
     answer = tuple(part for part in reply.parts if not part.thought)
-    return reply.with_changes(parts=interim + answer)
+    return reply.with_changes(parts=interim_parts(request, final, count) + answer)
 
 
 class _Dropped(Response):

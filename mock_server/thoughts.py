@@ -20,7 +20,7 @@ from mock_server.reply import PlannedPart
 from mock_server.settings import Settings
 from mock_server.validation import ImageRequest
 
-__all__ = ["shows_thoughts", "thought_parts", "thought_texts"]
+__all__ = ["interim_parts", "shows_thoughts", "thought_parts", "thought_texts"]
 
 
 def shows_thoughts(request: ImageRequest, settings: Settings) -> bool:
@@ -49,8 +49,12 @@ def thought_parts(request: ImageRequest, final: ImageSpec | None, settings: Sett
     """The thought parts that precede the answer (empty when thoughts are not shown)."""
     if not shows_thoughts(request, settings):
         return ()
+    return interim_parts(request, final, request.profile.thought_images(request.thinking_level))
+
+
+def interim_parts(request: ImageRequest, final: ImageSpec | None, images: int) -> tuple[PlannedPart, ...]:
+    """Thought text, ``images - 1`` drafts, more thought text, then the final image as the last thought image."""
     first, second = thought_texts(request)
-    images = request.profile.thought_images(request.thinking_level)
     if final is None or images == 0:
         return (PlannedPart(text=first, thought=True),)
     parts = [PlannedPart(text=first, thought=True)]
