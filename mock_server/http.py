@@ -13,10 +13,20 @@ from mock_server.errors import JSON_CONTENT_TYPE, ApiError
 from mock_server.runtime import runtime_of
 
 __all__ = [
-    "API_VERSIONS", "PiecesResponse", "check_version", "json_bytes_response", "read_body", "require_key",
+    "API_VERSIONS", "PiecesResponse", "check_version", "json_bytes_response", "model_and_action", "read_body",
+    "require_key",
 ]
 
 API_VERSIONS = ("v1beta", "v1", "v1alpha")
+
+
+def model_and_action(path: str) -> tuple[str | None, str | None]:
+    """(model, action) from ``/{version}/models/{model}:{action}``; None where the path has none."""
+    _, marker, rest = path.partition("/models/")
+    if not marker:
+        return None, None
+    model, _, action = rest.partition(":")
+    return model.removeprefix("models/") or None, action or None
 
 
 def check_version(request: Request) -> str:

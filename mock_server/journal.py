@@ -26,6 +26,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.auth import REDACTED, extract_api_key, redact_document, redact_text, worth_redacting
+from mock_server.http import model_and_action
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.validation import ImageRequest
 
@@ -104,14 +105,6 @@ def _elide(value: Any) -> Any:
     return value
 
 
-def _target(path: str) -> tuple[str | None, str | None]:
-    """(model, action) from ``/{version}/models/{model}:{action}``."""
-    _, marker, rest = path.partition("/models/")
-    if not marker:
-        return None, None
-    model, _, action = rest.partition(":")
-    return model.removeprefix("models/") or None, action or None
-
 
 def _body(raw: bytes) -> Any:
     if not raw:
@@ -161,7 +154,7 @@ def build_entry(scope: Scope, raw_body: bytes, status: int | None, duration_ms: 
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
     found = extract_api_key(headers, query)
     path = str(scope["path"])
-    model, action = _target(path)
+    model, action = model_and_action(path)
     note = scope.get(NOTE_KEY) or {}
     scenario = scope.get("gemini_mock.scenario")
     entry: dict[str, Any] = {

@@ -30,6 +30,7 @@ from starlette.routing import Mount, Route
 from mock_server.auth import extract_api_key, redact_text, worth_redacting
 from mock_server.errors import GuardMiddleware
 from mock_server.forwarding import Exchange, Forwarder, closing, decoded_body
+from mock_server.http import model_and_action
 from mock_server.normalize import normalize
 from mock_server.proxy_checks import contract_failures
 from schemas import validator
@@ -44,13 +45,6 @@ _REQUEST_SCHEMAS = {"generateContent": "generate_content_request", "streamGenera
                     "countTokens": "count_tokens_request"}
 
 
-def _target(path: str) -> tuple[str | None, str | None]:
-    _, marker, rest = path.partition("/models/")
-    if not marker:
-        return None, None
-    model, _, action = rest.partition(":")
-    return model.removeprefix("models/"), action or None
-
 
 def _schema_errors(document: Any, name: str, where: str) -> list[str]:
     errors = sorted(validator(name).iter_errors(document), key=lambda e: list(e.path))
@@ -58,7 +52,7 @@ def _schema_errors(document: Any, name: str, where: str) -> list[str]:
 
 
 def request_violations(exchange: Exchange) -> list[str]:
-    _model, action = _target(exchange.path)
+    _model, action = model_and_action(exchange.path)
     schema = _REQUEST_SCHEMAS.get(action or "")
     if exchange.method != "POST" or schema is None:
         return []
@@ -91,7 +85,7 @@ def _stream_documents(text: str) -> list[Any]:
 
 
 def response_violations(exchange: Exchange) -> list[str]:
-    model, action = _target(exchange.path)
+    model, action = model_and_action(exchange.path)
     body = decoded_body(exchange)
     if body is None:
         return []  # an encoding we cannot undo: nothing to judge

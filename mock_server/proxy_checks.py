@@ -14,6 +14,7 @@ from typing import Any
 
 from mock_server.errors import ApiError
 from mock_server.forwarding import Exchange, decoded_body
+from mock_server.http import model_and_action
 from mock_server.normalize import normalize
 from mock_server.validation import read_generate_request
 from schemas import load_profile_book
@@ -23,18 +24,11 @@ __all__ = ["contract_failures"]
 _NOT_HERE = {"response_schema_conformance", "not_a_server_error", "status_code_conformance"}
 
 
-def _target(path: str) -> tuple[str | None, str | None]:
-    _, marker, rest = path.partition("/models/")
-    if not marker:
-        return None, None
-    model, _, action = rest.partition(":")
-    return model.removeprefix("models/"), action or None
-
 
 def _case(exchange: Exchange) -> Any:
     from contract_tests.cases import Case, Expectation, InputImage
 
-    model, action = _target(exchange.path)
+    model, action = model_and_action(exchange.path)
     if exchange.method == "GET" and "/models" in exchange.path and action is None:
         return Case(purpose="models", label="proxied", model=model or "", method="GET", action="")
     if exchange.method != "POST" or action != "generateContent" or model is None:
