@@ -121,8 +121,10 @@ def main() -> int:
         bodies: dict[str, bytes] = {}
         for size in ("1K", "2K", "4K"):
             url = f"{base}/v1beta/models/{MODEL[size]}:generateContent"
-            warm = httpx.post(url, content=body_for(size), headers={"x-goog-api-key": "k",
-                              "content-type": "application/json"}, timeout=120)
+            # Warm every worker's caches (the kernel spreads connections; fresh ones reach both).
+            for _ in range(4 * args.workers):
+                warm = httpx.post(url, content=body_for(size), headers={"x-goog-api-key": "k",
+                                  "content-type": "application/json"}, timeout=120)
             bodies[size] = warm.content
             rows.append((f"{size} repeated", wrk(url, LUA_FIXED % body_for(size), args.duration, args.connections),
                          None))
