@@ -56,6 +56,9 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate-limit", type=_rate, default=None, metavar="N/min",
                         help=f"request rate ceiling (default: none on loopback, "
                              f"{REMOTE_DEFAULTS['rate_limit_per_min']:g}/min otherwise)")
+    parser.add_argument("--no-wrong-key-probe", action="store_true",
+                        help="the endpoint accepts any key by design (e.g. gemini-mock serve without --api-key): "
+                             "don't expect a wrong key to be refused")
     parser.add_argument("--price", type=_price, action="append", default=[], metavar="MODEL:SIZE=USD",
                         help="override the profile's price per image (repeatable)")
     parser.add_argument("--image-size", action="append", default=[], help="only request these sizes (repeatable)")
@@ -90,6 +93,7 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str] | None = 
         max_requests=args.max_requests, budget_usd=args.budget_usd, rate_limit_per_min=args.rate_limit,
         seed=args.seed, api_version=args.api_version, timeout_s=args.timeout,
         price_overrides=dict(args.price), image_sizes=tuple(args.image_size),
+        probe_wrong_key=not args.no_wrong_key_probe,
     )
 
 

@@ -62,6 +62,8 @@ class RunConfig:
     price_overrides: dict[tuple[str, str], float] = field(default_factory=dict)
     # A deliberately wrong key for the wrong-key probe; never a real secret.
     wrong_api_key: str = "AIzaSy-contract-suite-deliberately-wrong-key"
+    # False for endpoints that accept any key by design (the fake without --api-key).
+    probe_wrong_key: bool = True
 
     @property
     def loopback(self) -> bool:

@@ -91,6 +91,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gemini-max-requests", type=int, default=None, help="hard stop after N requests")
     group.addoption("--gemini-budget-usd", type=float, default=None, help="hard stop on estimated spend")
     group.addoption("--gemini-seed", type=int, default=None, help="Hypothesis seed")
+    group.addoption("--gemini-no-wrong-key-probe", action="store_true", default=False,
+                    help="the endpoint accepts any key by design: don't expect a wrong key to be refused")
 
 
 @pytest.fixture(scope="session")
@@ -125,4 +127,5 @@ def contract_options(config: pytest.Config) -> dict[str, Any]:
         "max_requests": config.getoption("gemini_max_requests", default=None),
         "budget_usd": config.getoption("gemini_budget_usd", default=None),
         "seed": config.getoption("gemini_seed", default=None),
+        "probe_wrong_key": not config.getoption("gemini_no_wrong_key_probe", default=False),
     }

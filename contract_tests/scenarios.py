@@ -110,7 +110,10 @@ def negative_cases(config: RunConfig) -> list[Case]:
     """Every kind of invalid request once, against the model where each kind applies."""
     model = negative_model(config.models)
     profile = _profile(model)
-    return [negative_case(kind, model, config.auth) for kind in NEGATIVE_KINDS if applicable(kind, profile)]
+    kinds = [kind for kind in NEGATIVE_KINDS if applicable(kind, profile)]
+    if not config.probe_wrong_key:
+        kinds.remove("wrong_key")
+    return [negative_case(kind, model, config.auth) for kind in kinds]
 
 
 def thinking_model(config: RunConfig) -> str | None:

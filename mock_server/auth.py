@@ -70,9 +70,8 @@ def worth_redacting(secrets: Iterable[str]) -> list[str]:
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with every API key removed: known secrets verbatim, and anything in a key position."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
+    for secret in worth_redacting(secrets):
+        text = text.replace(secret, REDACTED)
     for pattern in _KEY_PATTERNS:
         text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
     return text

@@ -78,3 +78,9 @@ def test_redacting_json_text_keeps_it_valid_json() -> None:
 def test_shell_placeholders_are_not_keys() -> None:
     text = 'curl -H "x-goog-api-key: $GEMINI_API_KEY" "https://host/v1beta/models?key=$GEMINI_API_KEY"'
     assert redact_text(text) == text
+
+
+def test_short_secrets_are_not_redacted_verbatim() -> None:
+    # A one-character test key would otherwise blank every 'k' in a report.
+    assert redact_text("thinking about tokens", ["k"]) == "thinking about tokens"
+    assert redact_text("x-goog-api-key: k", ["k"]) == f"x-goog-api-key: {REDACTED}"

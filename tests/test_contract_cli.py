@@ -116,3 +116,20 @@ def test_python_dash_m_is_the_same_cli() -> None:
     done = subprocess.run([sys.executable, "-m", "contract_tests", "plan", "--base-url", "http://127.0.0.1:9"],
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0 and "worst case:" in done.stdout
+
+
+def test_open_fake_passes_with_no_wrong_key_probe_and_fails_with_a_hint_without_it(tmp_path) -> None:
+    import json
+
+    from contract_tests.cli import main
+    from mock_server.settings import Settings
+    from mock_server.testing import serve_in_thread
+
+    with serve_in_thread(Settings(port=0)) as server:  # accepts any key
+        common = ["run", "--base-url", server.base_url, "--api-key", "any-key-at-all", "--checks", "error_envelope",
+                  "--max-examples", "1", "--model", "gemini-3.1-flash-image-preview"]
+        assert main([*common, "--no-wrong-key-probe"]) == 0
+        assert main([*common, "--report-dir", str(tmp_path)]) == 1
+    report = json.loads((tmp_path / "report.json").read_text())
+    (check,) = report["checks"]
+    assert any("--no-wrong-key-probe" in json.dumps(failure) for failure in check["failures"])
