@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -84,10 +85,15 @@ pre{background:#f6f8fa;padding:.6em;overflow-x:auto;font-size:12px}
 img{margin:2px;border:1px solid #ddd;vertical-align:top}td,th{padding:2px 8px;text-align:left}"""
 
 
+def _prose(text: str) -> str:
+    """Escaped text with the docstrings' ``literal`` spans shown as code."""
+    return re.sub(r"``(.+?)``", r"<code>\1</code>", html.escape(text))
+
+
 def _check_html(check: Any, result: RunResult, directory: Path) -> str:
     e = html.escape
     rows = [f"<h2 id='{e(check.id)}'>{e(check.id)} <small class='{check.status}'>{check.status}</small>"
-            f" <small>({e(check.severity)})</small></h2>", f"<p>{e(check.meaning)}</p>"]
+            f" <small>({e(check.severity)})</small></h2>", f"<p>{_prose(check.meaning)}</p>"]
     for note in check.notes:
         rows.append(f"<p><em>{e(note)}</em></p>")
     if check.skip_reasons and check.status == "skipped":
