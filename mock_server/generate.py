@@ -49,7 +49,8 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
     runtime = runtime_of(request)
     body = await read_body(request)
     cache_key = None
-    if len(body) <= _CACHEABLE_BODY_BYTES and "fileData" not in str(body[:0]) and b"file" not in body:
+    # Bodies that may reference uploaded files depend on server state: never served from the cache.
+    if len(body) <= _CACHEABLE_BODY_BYTES and b"file" not in body:
         cache_key = (profile.model_id, hashlib.sha256(body).digest())
         cached = runtime.planned.get(cache_key)
         if cached is not None:
