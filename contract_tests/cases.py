@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
 from contract_tests.config import AuthStyle
+from mock_server.json_values import camel_to_snake
 
 __all__ = [
     "Case",
@@ -19,8 +19,6 @@ __all__ = [
     "InputImage",
     "Purpose",
     "b64encode",
-    "to_camel",
-    "to_snake",
     "with_casing",
 ]
 
@@ -30,14 +28,6 @@ B64Style = Literal["standard", "urlsafe", "urlsafe_unpadded"]
 Purpose = Literal["generate", "casing", "auth", "negative", "multi_turn", "stream", "models"]
 
 
-def to_snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), name)
-
-
-def to_camel(name: str) -> str:
-    return re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), name)
-
-
 def _rekey(value: Any, casing: Casing, depth: int = 0) -> Any:
     if isinstance(value, list):
         return [_rekey(item, casing, depth) for item in value]
@@ -45,7 +35,7 @@ def _rekey(value: Any, casing: Casing, depth: int = 0) -> Any:
         return value
     # "mixed" alternates per nesting level, so camelCase and snake_case meet at every depth.
     snake = casing == "snake" or (casing == "mixed" and depth % 2 == 1)
-    return {(to_snake(k) if snake else k): _rekey(v, casing, depth + 1) for k, v in value.items()}
+    return {(camel_to_snake(k) if snake else k): _rekey(v, casing, depth + 1) for k, v in value.items()}
 
 
 def with_casing(document: Any, casing: Casing) -> Any:

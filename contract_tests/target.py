@@ -7,7 +7,6 @@ import json
 import shlex
 import time
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -16,6 +15,7 @@ from contract_tests.budget import Budget, Pricing, RateLimiter
 from contract_tests.cases import Case, Exchange
 from contract_tests.config import RunConfig
 from contract_tests.redact import KEY_PLACEHOLDER, redact
+from mock_server.json_values import map_strings
 
 __all__ = ["KEY_PLACEHOLDER", "Target", "TargetUnreachable", "curl_reproducer"]
 
@@ -55,14 +55,8 @@ class _AsyncTransportAdapter(httpx.BaseTransport):
         self._stack.close()
 
 
-def _elide(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > _ELIDE_OVER:
-        return f"<{len(value)} characters elided>"
-    if isinstance(value, list):
-        return [_elide(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _elide(item) for key, item in value.items()}
-    return value
+def _elide(text: str) -> str:
+    return f"<{len(text)} characters elided>" if len(text) > _ELIDE_OVER else text
 
 
 def curl_reproducer(case: Case, base_url: str, api_version: str, secrets: tuple[str, ...]) -> str:
@@ -86,7 +80,7 @@ def curl_reproducer(case: Case, base_url: str, api_version: str, secrets: tuple[
     if body is not None:
         parts.append("-H 'Content-Type: application/json'")
         try:
-            text = json.dumps(_elide(json.loads(body)), ensure_ascii=False)
+            text = json.dumps(map_strings(json.loads(body), _elide), ensure_ascii=False)
         except ValueError:
             text = body.decode("utf-8", "replace")
         parts.append("--data-binary " + shlex.quote(text))

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from mock_server.errors import ApiError
+from mock_server.json_values import map_strings
 
 __all__ = ["REDACTED", "AuthStyle", "authenticate", "extract_api_key", "redact_text"]
 
@@ -80,10 +81,4 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
 def redact_document(value: Any, secrets: Iterable[str] = ()) -> Any:
     """A JSON-like value with every string redacted; the structure is untouched, so it still serialises."""
     secrets = tuple(secrets)
-    if isinstance(value, str):
-        return redact_text(value, secrets)
-    if isinstance(value, list):
-        return [redact_document(item, secrets) for item in value]
-    if isinstance(value, dict):
-        return {key: redact_document(item, secrets) for key, item in value.items()}
-    return value
+    return map_strings(value, lambda text: redact_text(text, secrets))

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from mock_server.auth import extract_api_key, redact_text, worth_redacting
+from mock_server.json_values import map_strings, snake_to_camel
 
 __all__ = ["CassetteStore", "SecretLeak", "canonical_request", "request_key", "secrets_in"]
 
@@ -45,11 +46,6 @@ class SecretLeak(Exception):
     """A cassette still contained an API key after redaction; nothing was written."""
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(word[:1].upper() + word[1:] for word in rest)
-
-
 def _std_base64(text: str) -> str:
     cleaned = text.replace("-", "+").replace("_", "/").rstrip("=")
     try:
@@ -64,7 +60,7 @@ def _canonical(value: Any) -> Any:
         for key, item in value.items():
             if item is None:
                 continue
-            name = _camel(key)
+            name = snake_to_camel(key)
             out[name] = _std_base64(item) if name in ("data", "thoughtSignature") and isinstance(item, str) \
                 else _canonical(item)
         return out
@@ -73,15 +69,9 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def _body_digests(value: Any) -> Any:
-    """Large strings (image data) replaced by their digest, so the key is cheap and stable."""
-    if isinstance(value, str) and len(value) > 256:
-        return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
-    if isinstance(value, dict):
-        return {key: _body_digests(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_body_digests(item) for item in value]
-    return value
+def _digest_if_large(text: str) -> str:
+    """Large strings (image data) become their digest, so the key is cheap and stable."""
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest() if len(text) > 256 else text
 
 
 def canonical_request(method: str, path: str, query_string: str, headers: dict[str, str],
@@ -96,7 +86,7 @@ def canonical_request(method: str, path: str, query_string: str, headers: dict[s
         except (ValueError, UnicodeDecodeError):
             document = {"$sha256": hashlib.sha256(body).hexdigest()}
     canonical = {"method": method.upper(), "path": path, "query": dict(sorted(query.items())),
-                 "scenario": headers.get("x-mock-scenario") or None, "body": _body_digests(document)}
+                 "scenario": headers.get("x-mock-scenario") or None, "body": map_strings(document, _digest_if_large)}
     if found:
         canonical = json.loads(redact_text(json.dumps(canonical), worth_redacting([found[0]])))
     return canonical

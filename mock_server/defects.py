@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import io
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 from PIL import Image
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.json_values import camel_to_snake, map_keys
 from schemas import error_catalogue, load_profile_book
 
 __all__ = ["DEFECTS", "apply_defect"]
@@ -36,10 +36,6 @@ DEFECTS: dict[str, str] = {
 }
 
 Rewrite = Callable[[int, bytes], tuple[int, bytes]]
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), name)
 
 
 def _parts(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -102,18 +98,10 @@ def _swap_model_version(document: dict[str, Any]) -> None:
     document["modelVersion"] = next(model for model in ids if model != current)
 
 
-def _to_snake(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_to_snake(item) for item in value]
-    if isinstance(value, dict):
-        return {_snake(key): _to_snake(item) for key, item in value.items()}
-    return value
-
-
 def _snake_rewrite(status: int, body: bytes) -> tuple[int, bytes]:
     if status != 200:
         return status, body
-    return status, json.dumps(_to_snake(json.loads(body))).encode()
+    return status, json.dumps(map_keys(json.loads(body), camel_to_snake)).encode()
 
 
 def _drop_signatures(document: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.auth import REDACTED, extract_api_key, redact_document, redact_text, worth_redacting
 from mock_server.http import model_and_action
+from mock_server.json_values import map_strings
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.validation import ImageRequest
 
@@ -94,15 +95,10 @@ def note_request(scope: Scope, image_request: ImageRequest) -> None:
     }
 
 
-def _elide(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > _MAX_STRING:
-        digest = hashlib.sha256(value.encode()).hexdigest()[:16]
-        return f"<{len(value)} chars sha256:{digest}>"
-    if isinstance(value, list):
-        return [_elide(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _elide(item) for key, item in value.items()}
-    return value
+def _elide(text: str) -> str:
+    if len(text) <= _MAX_STRING:
+        return text
+    return f"<{len(text)} chars sha256:{hashlib.sha256(text.encode()).hexdigest()[:16]}>"
 
 
 
@@ -166,7 +162,7 @@ def build_entry(scope: Scope, raw_body: bytes, status: int | None, duration_ms: 
         "responseModalities": note.get("responseModalities"),
         "scenario": getattr(scenario, "name", None), "scenarioSource": getattr(scenario, "source", None),
         "authStyle": found[1] if found else None,
-        "body": _elide(note["body"] if "body" in note else _body(raw_body)),
+        "body": map_strings(note["body"] if "body" in note else _body(raw_body), _elide),
         "status": status, "durationMs": round(duration_ms, 3),
     }
     secrets = [found[0]] if found else []

@@ -16,24 +16,15 @@ from functools import cache
 from typing import Any
 
 import schemas
+from mock_server.json_values import camel_to_snake, snake_to_camel
 
-__all__ = ["Problem", "Shape", "camel_to_snake", "normalize", "shape_of"]
+__all__ = ["Problem", "Shape", "normalize", "shape_of"]
 
-_CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/_-]*={0,2}$")
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
     "object": (dict,), "array": (list,),
 }
-
-
-def camel_to_snake(name: str) -> str:
-    return _CAMEL_BOUNDARY.sub("_", name).lower()
-
-
-def _snake_to_camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(word[:1].upper() + word[1:] for word in rest)
 
 
 @dataclass
@@ -153,7 +144,7 @@ def _walk_object(value: dict[str, Any], shape: Shape, path: str, problems: list[
     out: dict[str, Any] = {}
     for key, item in value.items():
         name = key if key in shape.properties else shape.aliases.get(key) or shape.aliases.get(
-            camel_to_snake(_snake_to_camel(key))
+            camel_to_snake(snake_to_camel(key))
         )
         if name is None:
             problems.append(Problem("unknown", path, name=key))

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from mock_server.errors import JSON_CONTENT_TYPE, ApiError
+from mock_server.json_values import map_strings
 from mock_server.latency import scaled_seconds
 from mock_server.reply import PlannedPart, Reply, answer_text
 from mock_server.runtime import runtime_of
@@ -143,21 +144,12 @@ async def apply_scenario(request: Request, image_request: ImageRequest, reply: R
     return reply  # "stream": the streaming handler reads stream_plan()
 
 
-def _fill(value: Any, values: dict[str, Any]) -> Any:
-    if isinstance(value, str):
-        return value.format(**values)
-    if isinstance(value, list):
-        return [_fill(item, values) for item in value]
-    if isinstance(value, dict):
-        return {key: _fill(item, values) for key, item in value.items()}
-    return value
-
-
 def error_for(scenario: Scenario, model_id: str) -> ApiError:
     spec = scenario.spec
     retry_after = spec.get("retryAfterSeconds")
     values = {"model": model_id, "retry_after": retry_after}
-    error = ApiError.named(spec["error"], details=_fill(spec.get("details", []), values))
+    details = map_strings(spec.get("details", []), lambda text: text.format(**values))
+    error = ApiError.named(spec["error"], details=details)
     if retry_after is not None:
         error.headers["retry-after"] = str(retry_after)
     return error

@@ -9,8 +9,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contract_tests.cases import Case, to_camel, with_casing
+from contract_tests.cases import Case, with_casing
 from contract_tests.negative import NEGATIVE_KINDS, invalid_cases, negative_case
+from mock_server.json_values import map_keys, snake_to_camel
 from schemas import load_profile_book, validator
 
 MODELS = tuple(load_profile_book().ids())
@@ -18,11 +19,7 @@ FAST = settings(max_examples=25, derandomize=True, deadline=None, database=None)
 
 
 def camel(value: Any) -> Any:
-    if isinstance(value, list):
-        return [camel(item) for item in value]
-    if isinstance(value, dict):
-        return {to_camel(key): camel(item) for key, item in value.items()}
-    return value
+    return map_keys(value, snake_to_camel)
 
 
 @FAST

@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from contract_tests.cases import Exchange, Purpose, to_camel
+from contract_tests.cases import Exchange, Purpose
 from contract_tests.config import RunConfig
+from mock_server.json_values import map_keys, snake_to_camel
 
 __all__ = [
     "CHECKS",
@@ -117,11 +118,7 @@ def camel_view(document: Any) -> Any:
     Content checks judge meaning through this view, so a casing defect in a response is reported by
     ``response_schema_conformance`` alone and does not hide every other property.
     """
-    if isinstance(document, list):
-        return [camel_view(item) for item in document]
-    if isinstance(document, dict):
-        return {to_camel(key): camel_view(value) for key, value in document.items()}
-    return document
+    return map_keys(document, snake_to_camel)
 
 
 # Purposes whose requests are valid generateContent calls, so their 200 responses carry images.
