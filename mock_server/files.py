@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +31,7 @@ from starlette.routing import Route
 
 from mock_server.errors import ApiError
 from mock_server.file_store import FileStore, new_id
-from mock_server.http import check_version, json_bytes_response, read_body, require_key
+from mock_server.http import check_version, json_response, next_page_token, page_request, read_body, require_key
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.validation import parse_json_body, read_validated
 
@@ -172,13 +171,9 @@ async def _transfer(request: Request, upload_id: str) -> Response:
             "created": now, "expires": now + store.ttl}
     store.put(key, meta)
     store.rename(key, f"file-{session['id']}")
-    response = json_bytes_response([_json({"file": _resource(meta)})])
+    response = json_response({"file": _resource(meta)})
     response.headers["x-goog-upload-status"] = "final"
     return response
-
-
-def _json(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, indent=2, ensure_ascii=False).encode()
 
 
 async def upload(request: Request) -> Response:
@@ -194,19 +189,13 @@ async def list_files(request: Request) -> Response:
     require_key(request)
     store = store_of(runtime_of(request))
     files = sorted(store.entries("file-"), key=lambda meta: (-float(meta["created"]), meta["id"]))
-    size_text = request.query_params.get("pageSize", "")
-    size = min(_PAGE_MAX, int(size_text)) if size_text.isdigit() and int(size_text) > 0 else _PAGE_DEFAULT
-    token = request.query_params.get("pageToken", "")
-    try:
-        start = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("o:")) if token else 0
-    except ValueError as exc:
-        raise ApiError.named("invalid_page_token") from exc
+    start, size = page_request(request, _PAGE_DEFAULT, _PAGE_MAX)
     page: dict[str, Any] = {}
     if files[start:start + size]:
         page["files"] = [_resource(meta) for meta in files[start:start + size]]
     if start + size < len(files):
-        page["nextPageToken"] = base64.urlsafe_b64encode(f"o:{start + size}".encode()).decode()
-    return json_bytes_response([_json(page)])
+        page["nextPageToken"] = next_page_token(start + size)
+    return json_response(page)
 
 
 async def file_action(request: Request) -> Response:
@@ -221,8 +210,8 @@ async def file_action(request: Request) -> Response:
         raise ApiError.named("file_not_downloadable")
     if request.method == "DELETE":
         store.delete(f"file-{file_id}")
-        return json_bytes_response([b"{}"])
-    return json_bytes_response([_json(_resource(meta))])
+        return json_response({})
+    return json_response(_resource(meta))
 
 
 def routes() -> list[Route]:

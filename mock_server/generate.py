@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -11,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_server.errors import ApiError
-from mock_server.http import json_bytes_response, read_body
+from mock_server.http import json_bytes_response, json_response, read_body
 from mock_server.journal import note_request
 from mock_server.latency import simulate
 from mock_server.reply import Reply, encode_reply, missing_images, new_response_id, plan_reply, render_reply
@@ -100,4 +99,4 @@ async def count_tokens(request: Request, profile: ModelProfile) -> Response:
         "totalTokens": total,
         "promptTokensDetails": prompt_details(image_request.prompt_text_tokens, image_request.prompt_image_tokens),
     }
-    return json_bytes_response([json.dumps(body, indent=2).encode()])
+    return json_response(body)

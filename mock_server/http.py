@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,8 +16,8 @@ from mock_server.errors import JSON_CONTENT_TYPE, ApiError
 from mock_server.runtime import runtime_of
 
 __all__ = [
-    "API_VERSIONS", "PiecesResponse", "check_version", "json_bytes_response", "model_and_action", "read_body",
-    "require_key",
+    "API_VERSIONS", "PiecesResponse", "check_version", "json_bytes_response", "json_response", "model_and_action",
+    "next_page_token", "page_request", "read_body", "require_key",
 ]
 
 API_VERSIONS = ("v1beta", "v1", "v1alpha")
@@ -83,3 +86,33 @@ class PiecesResponse(Response):
 
 def json_bytes_response(pieces: Iterable[bytes], status_code: int = 200) -> Response:
     return PiecesResponse(list(pieces), status_code=status_code, headers={"vary": "Origin, X-Origin, Referer"})
+
+
+def json_response(document: Any) -> Response:
+    """A small JSON document, pretty-printed with two-space indentation as Google's front end does."""
+    return json_bytes_response([json.dumps(document, indent=2, ensure_ascii=False).encode()])
+
+
+def page_request(request: Request, default_size: int, max_size: int) -> tuple[int, int]:
+    """(offset, size) from ``pageToken`` and ``pageSize`` (either spelling); 400 for bad values."""
+    raw_size = request.query_params.get("pageSize") or request.query_params.get("page_size") or ""
+    try:
+        size = int(raw_size) if raw_size else default_size
+    except ValueError as exc:
+        raise ApiError.named("invalid_value", path="page_size", type="TYPE_INT32", value=f'"{raw_size}"') from exc
+    size = default_size if size <= 0 else min(size, max_size)
+    token = request.query_params.get("pageToken") or request.query_params.get("page_token") or ""
+    if not token:
+        return 0, size
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["o"]
+    except Exception as exc:  # any undecodable token is the caller's mistake
+        raise ApiError.named("invalid_page_token") from exc
+    if not isinstance(offset, int) or offset < 0:
+        raise ApiError.named("invalid_page_token")
+    return offset, size
+
+
+def next_page_token(offset: int) -> str:
+    """The opaque token ``page_request`` reads back as ``offset``."""
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()

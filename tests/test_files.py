@@ -111,6 +111,9 @@ def test_list_pagination(fake: InProcess) -> None:
             break
     assert seen == names and not token
     assert fake.request("GET", "/v1beta/files?pageToken=%%%", headers=KEY).status_code == 400
+    # Paging reads like ListModels: a non-integer pageSize is Google's INVALID_ARGUMENT, not ignored.
+    bad_size = fake.request("GET", "/v1beta/files?pageSize=many", headers=KEY)
+    assert bad_size.status_code == 400 and error_of(bad_size)["status"] == "INVALID_ARGUMENT"
 
 
 def test_protocol_errors(fake: InProcess) -> None:
