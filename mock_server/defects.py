@@ -16,8 +16,9 @@ from typing import Any
 from PIL import Image
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.errors import ApiError, error_body
 from mock_server.json_values import camel_to_snake, map_keys
-from schemas import error_catalogue, load_profile_book
+from schemas import load_profile_book
 
 __all__ = ["DEFECTS", "apply_defect"]
 
@@ -138,9 +139,8 @@ def _double_encode(status: int, body: bytes) -> tuple[int, bytes]:
 
 
 def _internal(status: int, body: bytes) -> tuple[int, bytes]:
-    entry = error_catalogue()["errors"]["internal"]
-    error = {"code": entry["code"], "message": entry["message"], "status": entry["status"]}
-    return int(entry["code"]), json.dumps({"error": error}, indent=2).encode()
+    error = ApiError.named("internal")
+    return error.code, error_body(error)
 
 
 _REWRITES: dict[str, Rewrite] = {

@@ -16,6 +16,7 @@ from schemas import error_catalogue
 
 __all__ = [
     "JSON_CONTENT_TYPE", "ApiError", "GuardMiddleware", "bad_request_details", "error_body", "error_response",
+    "send_error",
 ]
 
 log = logging.getLogger("gemini_mock")
@@ -90,10 +91,14 @@ class GuardMiddleware:
             await self.app(scope, receive, tracking_send)
         except Exception:
             log.exception("unhandled error")  # to our log only; the client sees the envelope
-            if started:
-                return
-            body = error_body(ApiError.named("internal"))
-            await send({"type": "http.response.start", "status": 500,
-                        "headers": [(b"content-type", JSON_CONTENT_TYPE.encode()),
-                                    (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
+            if not started:
+                await send_error(send, ApiError.named("internal"))
+
+
+async def send_error(send: Send, error: ApiError) -> None:
+    """``error`` as a complete HTTP response, for code below Starlette's exception handlers."""
+    body = error_body(error)
+    await send({"type": "http.response.start", "status": error.code,
+                "headers": [(b"content-type", JSON_CONTENT_TYPE.encode()),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -9,7 +9,6 @@ add headers (the proxy's violation report). The observer then sees the complete 
 from __future__ import annotations
 
 import gzip
-import json
 import logging
 import time
 import zlib
@@ -21,7 +20,7 @@ from typing import Any, Protocol
 import httpx
 from starlette.types import Message, Receive, Scope, Send
 
-from mock_server.errors import JSON_CONTENT_TYPE
+from mock_server.errors import ApiError, send_error
 
 __all__ = ["Exchange", "Forwarder", "Observer", "closing", "decoded_body"]
 
@@ -186,10 +185,4 @@ def _encode(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
 
 
 async def _upstream_unreachable(send: Send, reason: str) -> None:
-    error = {"error": {"code": 502, "status": "UNAVAILABLE",
-                       "message": f"gemini-mock: the upstream could not be reached ({reason})."}}
-    body = json.dumps(error, indent=2).encode()
-    await send({"type": "http.response.start", "status": 502,
-                "headers": [(b"content-type", JSON_CONTENT_TYPE.encode()),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, ApiError(502, "UNAVAILABLE", f"gemini-mock: the upstream could not be reached ({reason})."))
