@@ -33,6 +33,7 @@ from mock_server.forwarding import Exchange, Forwarder, closing, decoded_body
 from mock_server.http import model_and_action
 from mock_server.normalize import normalize
 from mock_server.proxy_checks import contract_failures
+from mock_server.streaming import parse_stream
 from schemas import validator
 
 __all__ = ["ViolationObserver", "add_proxy_command", "create_proxy", "find_violations"]
@@ -43,7 +44,6 @@ _HEADER_LIMIT = 10
 _TEXT_LIMIT = 300
 _REQUEST_SCHEMAS = {"generateContent": "generate_content_request", "streamGenerateContent": "generate_content_request",
                     "countTokens": "count_tokens_request"}
-
 
 
 def _schema_errors(document: Any, name: str, where: str) -> list[str]:
@@ -66,24 +66,6 @@ def request_violations(exchange: Exchange) -> list[str]:
     return found + _schema_errors(canonical, schema, "request")
 
 
-def _stream_documents(text: str) -> list[Any]:
-    """The JSON documents of an SSE stream (``data:`` events) or of a JSON-array stream."""
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        value = json.loads(stripped)
-        return value if isinstance(value, list) else [value]
-    documents, event = [], []
-    for line in text.splitlines():
-        if line.startswith("data:"):
-            event.append(line[5:].strip())
-        elif not line.strip() and event:
-            documents.append(json.loads("\n".join(event)))
-            event = []
-    if event:
-        documents.append(json.loads("\n".join(event)))
-    return documents
-
-
 def response_violations(exchange: Exchange) -> list[str]:
     model, action = model_and_action(exchange.path)
     body = decoded_body(exchange)
@@ -93,8 +75,7 @@ def response_violations(exchange: Exchange) -> list[str]:
     if "json" not in content_type and "event-stream" not in content_type:
         return [f"response: content-type {content_type!r} is not JSON"] if exchange.status >= 400 or action else []
     try:
-        text = body.decode("utf-8")
-        documents = _stream_documents(text) if exchange.streamed and exchange.status < 400 else [json.loads(text)]
+        documents = parse_stream(body) if exchange.streamed and exchange.status < 400 else [json.loads(body)]
     except (ValueError, UnicodeDecodeError):
         return ["response: body is not valid JSON"]
     if exchange.status >= 400:

@@ -24,7 +24,6 @@ __all__ = ["contract_failures"]
 _NOT_HERE = {"response_schema_conformance", "not_a_server_error", "status_code_conformance"}
 
 
-
 def _case(exchange: Exchange) -> Any:
     from contract_tests.cases import Case, Expectation, InputImage
 

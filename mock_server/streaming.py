@@ -24,6 +24,8 @@ stops after N chunks: no finishReason, and on the array path no closing ``]``.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -40,7 +42,7 @@ from mock_server.scenarios import StreamPlan, stream_plan
 from mock_server.validation import ImageRequest
 from schemas import ModelProfile, load_profile_book
 
-__all__ = ["chunk_groups", "chunk_usage", "encode_chunks", "stream_generate_content"]
+__all__ = ["chunk_groups", "chunk_usage", "encode_chunks", "parse_sse", "parse_stream", "stream_generate_content"]
 
 SSE_CONTENT_TYPE = "text/event-stream"
 _SEPARATORS = {"crlf": b"\r\n\r\n", "lf": b"\n\n"}
@@ -101,6 +103,25 @@ def encode_chunks(
         document["usageMetadata"] = chunk_usage(reply, request, indices.stop)
         chunks.append((document, blobs))
     return chunks
+
+
+def parse_sse(body: bytes) -> list[Any]:
+    """The JSON documents of an SSE body's ``data:`` events, read leniently (either line ending,
+    multi-line data) as the SDKs read them; raises ValueError for a body or event that is not JSON."""
+    events: list[Any] = []
+    for block in re.split(r"\r?\n\r?\n", body.decode("utf-8")):
+        lines = [line[5:].lstrip(" ") for line in block.splitlines() if line.startswith("data:")]
+        if lines:
+            events.append(json.loads("\n".join(lines)))
+    return events
+
+
+def parse_stream(body: bytes) -> list[Any]:
+    """The JSON documents of either framing: one JSON array, or SSE events."""
+    if body.lstrip().startswith(b"["):
+        value = json.loads(body)
+        return value if isinstance(value, list) else [value]
+    return parse_sse(body)
 
 
 def _frame_sse(document: dict[str, Any], blobs: dict[str, bytes], separator: bytes) -> list[bytes]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +9,7 @@ from contract_tests.cases import Exchange
 from contract_tests.checks.base import CheckContext, Failure, Skip, camel_view, check, pointer
 from contract_tests.checks.images import final_images
 from contract_tests.checks.schema import schema_failures
+from mock_server.streaming import parse_sse
 
 __all__ = ["auth_styles", "casing_tolerance", "models_endpoint", "parse_sse", "streaming"]
 
@@ -80,16 +79,6 @@ def models_endpoint(exchange: Exchange, context: CheckContext) -> Iterator[Failu
             yield Failure(f"{wanted} is not listed", "/models", f"models/{wanted}", sorted(map(str, listed)))
         else:
             context.note("models_endpoint", f"{wanted} not on the first page")
-
-
-def parse_sse(body: bytes) -> list[Any]:
-    """The JSON documents of the ``data:`` events of an SSE body (either line-ending style)."""
-    events: list[Any] = []
-    for block in re.split(r"\r?\n\r?\n", body.decode("utf-8", "replace")):
-        lines = [line[5:].lstrip(" ") for line in block.splitlines() if line.startswith("data:")]
-        if lines:
-            events.append(json.loads("\n".join(lines)))
-    return events
 
 
 @check("streaming", "minor", ("stream",))
