@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from mock_server.auth import extract_api_key, redact_text, worth_redacting
+from mock_server.auth import extract_api_key, redact_document, redact_text, worth_redacting
 from mock_server.json_values import map_strings, snake_to_camel
+from mock_server.validation import decode_base64
 
 __all__ = ["CassetteStore", "SecretLeak", "canonical_request", "request_key", "secrets_in"]
 
@@ -47,9 +48,8 @@ class SecretLeak(Exception):
 
 
 def _std_base64(text: str) -> str:
-    cleaned = text.replace("-", "+").replace("_", "/").rstrip("=")
     try:
-        return base64.b64encode(base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)).decode()
+        return base64.b64encode(decode_base64(text)).decode()
     except (binascii.Error, ValueError):
         return text
 
@@ -88,7 +88,7 @@ def canonical_request(method: str, path: str, query_string: str, headers: dict[s
     canonical = {"method": method.upper(), "path": path, "query": dict(sorted(query.items())),
                  "scenario": headers.get("x-mock-scenario") or None, "body": map_strings(document, _digest_if_large)}
     if found:
-        canonical = json.loads(redact_text(json.dumps(canonical), worth_redacting([found[0]])))
+        canonical = redact_document(canonical, [found[0]])
     return canonical
 
 
@@ -99,11 +99,8 @@ def request_key(canonical: dict[str, Any]) -> str:
 def secrets_in(data: bytes | str, secrets: list[str]) -> list[str]:
     """Which of ``secrets`` (or their URL-encoded forms) occur in ``data``."""
     raw = data.encode() if isinstance(data, str) else data
-    found = []
-    for secret in secrets:
-        if len(secret) >= 4 and (secret.encode() in raw or quote(secret, safe="").encode() in raw):
-            found.append(secret)
-    return found
+    return [secret for secret in worth_redacting(secrets)
+            if secret.encode() in raw or quote(secret, safe="").encode() in raw]
 
 
 class CassetteStore:
