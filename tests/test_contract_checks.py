@@ -158,3 +158,18 @@ def test_every_check_has_a_documented_meaning_and_severity() -> None:
     for check in CHECKS.values():
         assert len(check.meaning) > 80, check.id
         assert check.severity in ("critical", "major", "minor")
+
+
+@pytest.mark.parametrize("signature", ["!!!", "c2ln$", "", None])
+def test_thought_signatures_refuses_signatures_that_are_not_base64(signature: Any) -> None:
+    body = good_response()
+    body["candidates"][0]["content"]["parts"][0]["thoughtSignature"] = signature
+    failures = judge("thought_signatures", exchange(generate_case(), 200, body))
+    assert [failure.message for failure in failures] == ["final image part lacks a valid thoughtSignature"]
+
+
+@pytest.mark.parametrize("signature", ["c2ln", "c2lnbmF0dXJl", "c2lnbmF0dXJl_-8", "c2lnbmF0dXJl/+8="])
+def test_thought_signatures_accepts_every_proto3_base64_spelling(signature: str) -> None:
+    body = good_response()
+    body["candidates"][0]["content"]["parts"][0]["thoughtSignature"] = signature
+    assert judge("thought_signatures", exchange(generate_case(), 200, body)) == []

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Iterator
 
 from contract_tests.cases import Exchange
 from contract_tests.checks.base import GENERATING, CheckContext, Failure, Skip, check, success_body, walk_parts
+from mock_server.validation import decode_base64
 from schemas import load_profile_book
 
 __all__ = ["model_identity", "thought_signatures"]
@@ -38,8 +38,7 @@ def _valid_signature(value: object) -> bool:
     if not isinstance(value, str) or not value:
         return False
     try:
-        # bytes fields may be standard or URL-safe base64, padded or not (proto3 JSON mapping).
-        base64.urlsafe_b64decode(value.replace("+", "-").replace("/", "_") + "=" * (-len(value) % 4))
+        decode_base64(value)  # a bytes field: standard or URL-safe base64, padded or not (proto3 JSON)
     except (binascii.Error, ValueError):
         return False
     return True
