@@ -19,7 +19,7 @@ from mock_server.instrument.admin import admin_routes
 from mock_server.instrument.journal import JournalMiddleware
 from mock_server.instrument.replay import ReplayMiddleware
 from mock_server.instrument.scenarios import ScenarioFault, fault_response
-from mock_server.runtime import Runtime
+from mock_server.runtime import Runtime, runtime_of
 from mock_server.settings import Settings
 from mock_server.web.errors import ApiError, GuardMiddleware, error_response
 from mock_server.web.http import check_version, require_key
@@ -45,7 +45,7 @@ async def model_action(request: Request) -> Response:
     if not name or handler is None:
         raise ApiError.named("not_found_path")
     require_key(request)
-    return await handler(request, resolve_model(name, version, action))
+    return await handler(request, resolve_model(name, version, action, runtime_of(request).settings))
 
 
 async def on_api_error(_request: Request, exc: Exception) -> Response:

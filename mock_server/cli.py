@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 import uvicorn
@@ -28,8 +29,13 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", action="append", default=[], dest="api_keys", metavar="KEY",
                         help="accept only this key (repeatable); without it any non-empty key is accepted")
     parser.add_argument("--seed", type=int, default=0, help="seed for image content and token counts")
-    parser.add_argument("--image-format", choices=["png", "jpeg", "mixed"], default="png",
-                        help="output image encoding; 'mixed' varies per request like Gemini 3 Pro Image")
+    parser.add_argument("--image-format", choices=["model", "png", "jpeg", "mixed"], default="model",
+                        help="output image encoding: each model's own (default), forced png or jpeg, or 'mixed' "
+                             "(PNG or JPEG per request where a model is known to return both)")
+    parser.add_argument("--as-of", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+                        help="answer as Google did on this date: ids not launched or shut down get 404")
+    parser.add_argument("--announced-shutdowns", choices=["ignore", "apply"], default="ignore",
+                        help="with --as-of: also apply disputed shutdown dates (2.5 Flash Image, 3.1 Flash Image)")
     parser.add_argument("--payload", choices=["compact", "realistic"], default="compact",
                         help="'realistic' pads images to real byte sizes (MBs at 1K, tens of MBs at 4K)")
     parser.add_argument("--unknown-image-size", choices=["reject", "fallback"], default="reject",
@@ -45,11 +51,19 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
+def _iso_date(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(
         host=args.host, port=args.port, workers=args.workers, api_keys=tuple(args.api_keys), seed=args.seed,
         image_format=args.image_format, payload=args.payload, unknown_image_size=args.unknown_image_size,
         signing_secret=args.signing_secret, max_body_bytes=args.max_body_bytes, defect=args.defect,
+        as_of=args.as_of, announced_shutdowns=args.announced_shutdowns,
         **instrument_settings(args),
         **session_settings(args),
     )

@@ -12,7 +12,7 @@ __all__ = ["ENV_VAR", "ImageFormat", "PayloadMode", "Settings"]
 ENV_VAR = "GEMINI_MOCK_SETTINGS"
 """Environment variable that carries the settings to uvicorn worker processes."""
 
-ImageFormat = Literal["png", "jpeg", "mixed"]
+ImageFormat = Literal["model", "png", "jpeg", "mixed"]
 PayloadMode = Literal["compact", "realistic"]
 
 # Google's observed hard HTTP cap (facts §8): 300 MiB.
@@ -27,8 +27,9 @@ class Settings:
     # Accepted keys; empty means any non-empty key is accepted.
     api_keys: tuple[str, ...] = ()
     seed: int = 0
-    # Gemini 3 Pro Image answers PNG or JPEG unpredictably; "mixed" reproduces that deterministically.
-    image_format: ImageFormat = "png"
+    # "model": each model's own format (catalogue outputMimeTypes); "png"/"jpeg" force one; "mixed"
+    # varies per request between a model's known formats (only 3 Pro Image has two).
+    image_format: ImageFormat = "model"
     # "realistic" pads images to the byte sizes real ones have (megabytes), see model_profiles.json.
     payload: PayloadMode = "compact"
     max_body_bytes: int = GOOGLE_MAX_BODY_BYTES
@@ -60,6 +61,10 @@ class Settings:
     replay_dir: str | None = None  # answer matching requests from these cassettes
     replay_miss: Literal["fake", "error"] = "fake"  # a request no cassette matches: fake answer or 404
     extra: dict[str, Any] = field(default_factory=dict)
+    # Issue 8: answer as Google did on this date (YYYY-MM-DD; None: every known id is served), and
+    # whether disputed shutdown dates (catalogue announcedShutdown) count then.
+    as_of: str | None = None
+    announced_shutdowns: Literal["ignore", "apply"] = "ignore"
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -1,17 +1,48 @@
-"""Typed, read-only access to ``model_profiles.json``.
+"""Typed, read-only access to ``model_profiles.json``: the model catalogue.
 
-The numbers live in the JSON file; this module only gives them names and types.
+The numbers live in the JSON file; this module only gives them names and types. An entry with
+``basedOn`` starts as a copy of the named entry (top-level keys replaced), so a GA id that shares
+its preview's tables restates none of them. See docs/schemas.md for the API.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["ModelProfile", "ProfileBook", "load_profile_book"]
+__all__ = ["Lifecycle", "ModelProfile", "ProfileBook", "load_profile_book", "parse_date"]
+
+
+def parse_date(text: str | None) -> date | None:
+    """A catalogue date (YYYY-MM-DD), or None."""
+    return date.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """When a model id was launched, deprecated and shut down, and what replaces it."""
+
+    launch: date | None
+    deprecation: date | None
+    shutdown: date | None
+    replacement: str | None
+    announced_shutdown: date | None  # a disputed date, applied only on request
+
+    def served_on(self, day: date | None, apply_announced: bool = False) -> bool:
+        """Whether Google answered for this id on ``day`` (None: today, where every known id is served)."""
+        if day is None:
+            return True
+        if self.launch is not None and day < self.launch:
+            return False
+        end = self.shutdown or (self.announced_shutdown if apply_announced else None)
+        return end is None or day < end
+
+    def deprecated_on(self, day: date | None) -> bool:
+        return self.deprecation is not None and (day is None or day >= self.deprecation)
 
 
 @dataclass(frozen=True)
@@ -23,7 +54,19 @@ class ModelProfile:
 
     @property
     def aliases(self) -> list[str]:
-        return list(self.data["aliases"])
+        return list(self.data.get("aliases", []))
+
+    @property
+    def model_version(self) -> str:
+        """What ``modelVersion`` says in this model's answers."""
+        return str(self.data.get("modelVersion") or self.model_id)
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        raw = self.data.get("lifecycle") or {}
+        return Lifecycle(parse_date(raw.get("launch")), parse_date(raw.get("deprecation")),
+                         parse_date(raw.get("shutdown")), raw.get("replacement"),
+                         parse_date(raw.get("announcedShutdown")))
 
     @property
     def resource(self) -> dict[str, Any]:
@@ -39,6 +82,11 @@ class ModelProfile:
         """Accepted thinkingLevel values; None means any value is accepted and ignored."""
         levels = self.data["thinkingLevels"]
         return None if levels is None else list(levels)
+
+    @property
+    def default_thinking_level(self) -> str | None:
+        level = self.data.get("defaultThinkingLevel")
+        return None if level is None else str(level)
 
     @property
     def aspect_ratios(self) -> list[str]:
@@ -68,6 +116,20 @@ class ModelProfile:
         width, height = self.data["dimensions"][image_size][aspect_ratio]
         return int(width), int(height)
 
+    def default_dimensions(self, image_size: str) -> tuple[int, int] | None:
+        """Output size when neither aspectRatio nor an input image fixes the shape; None means 1:1."""
+        table = self.data.get("defaultDimensions") or {}
+        if image_size not in table:
+            return None
+        width, height = table[image_size]
+        return int(width), int(height)
+
+    def allowed_dimensions(self, image_size: str) -> list[tuple[int, int]]:
+        """Every exact size a final image of ``image_size`` may have (each ratio, plus the default shape)."""
+        sizes = [self.dimensions(ratio, image_size) for ratio in self.aspect_ratios]
+        default = self.default_dimensions(image_size)
+        return sizes + ([default] if default else [])
+
     def output_tokens_per_image(self, image_size: str) -> int:
         return int(self.data["outputTokensPerImage"][image_size])
 
@@ -93,7 +155,35 @@ class ModelProfile:
 
     @property
     def output_mime_types(self) -> list[str]:
+        """Every image type this model is known to return; the first is what it returns by default."""
         return list(self.data["outputMimeTypes"])
+
+    @property
+    def default_output_mime_type(self) -> str:
+        return str(self.data["outputMimeTypes"][0])
+
+    @property
+    def service_tier(self) -> str | None:
+        """``usageMetadata.serviceTier`` as this model reports it (None: not reported)."""
+        tier = (self.data.get("usageReport") or {}).get("serviceTier")
+        return None if tier is None else str(tier)
+
+    @property
+    def thoughts_reporting(self) -> str:
+        """'thoughtsTokenCount' (own field), 'inCandidates' (folded into candidatesTokenCount) or 'none'."""
+        return str((self.data.get("usageReport") or {}).get("thoughts", "thoughtsTokenCount"))
+
+    @property
+    def candidates_overhead_range(self) -> tuple[int, int]:
+        """[min, max] tokens candidatesTokenCount carries beyond the image and text tokens."""
+        low, high = (self.data.get("usageReport") or {}).get("candidatesOverheadTokens", [0, 0])
+        return int(low), int(high)
+
+    @property
+    def realistic_signature_chars(self) -> tuple[int, int] | None:
+        """[min, max] base64 length of a thought signature as Google's weigh (None: no signatures)."""
+        span = self.data.get("realisticSignatureChars")
+        return None if span is None else (int(span[0]), int(span[1]))
 
     @property
     def supports_google_search(self) -> bool:
@@ -122,8 +212,10 @@ class ModelProfile:
     def output_token_limit(self) -> int:
         return int(self.data["resource"]["outputTokenLimit"])
 
-    def price_per_image_usd(self, image_size: str) -> float:
-        return float(self.data["pricing"]["perImageUsd"][image_size])
+    def price_per_image_usd(self, image_size: str, batch: bool = False) -> float:
+        """List price of one output image (USD); ``batch`` gives the Batch API price."""
+        table = self.data["pricing"]["perImageBatchUsd" if batch else "perImageUsd"]
+        return float(table[image_size])
 
     @property
     def input_price_per_million_usd(self) -> float:
@@ -171,7 +263,29 @@ class ProfileBook:
         return self.profiles.get(model_id)
 
     def ids(self) -> list[str]:
+        """Every catalogue id, in Google's ListModels order."""
         return list(self.profiles)
+
+    def served(self, model: str, day: date | None = None, apply_announced: bool = False) -> ModelProfile | None:
+        """The profile when Google answered for ``model`` on ``day`` (None: every known id), else None."""
+        profile = self.get(model)
+        if profile is None or not profile.lifecycle.served_on(day, apply_announced):
+            return None
+        return profile
+
+    def served_ids(self, day: date | None = None, apply_announced: bool = False) -> list[str]:
+        """The ids ListModels shows on ``day``, in order."""
+        return [model_id for model_id in self.profiles if self.served(model_id, day, apply_announced)]
+
+
+def _resolve(models: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each entry with ``basedOn`` as a copy of its base with its own top-level keys on top."""
+    resolved: dict[str, dict[str, Any]] = {}
+    for model_id, data in models.items():
+        base = data.get("basedOn")
+        merged = ({**resolved[base]} if base else {}) | {key: value for key, value in data.items() if key != "basedOn"}
+        resolved[model_id] = merged
+    return resolved
 
 
 @cache
@@ -179,8 +293,9 @@ def load_profile_book() -> ProfileBook:
     """Read ``model_profiles.json`` once per process."""
     text = resources.files("schemas").joinpath("model_profiles.json").read_text(encoding="utf-8")
     raw: dict[str, Any] = json.loads(text)
-    profiles = {model_id: ModelProfile(model_id, data) for model_id, data in raw["models"].items()}
-    aliases = {alias: model_id for model_id, data in raw["models"].items() for alias in data["aliases"]}
+    models = _resolve(raw["models"])
+    profiles = {model_id: ModelProfile(model_id, data) for model_id, data in models.items()}
+    aliases = {alias: model_id for model_id, data in models.items() for alias in data.get("aliases", [])}
     return ProfileBook(
         profiles=profiles, aliases=aliases, retired=dict(raw["retiredModels"]),
         text_chars_per_token=int(raw["textCharsPerToken"]),

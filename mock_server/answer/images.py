@@ -1,8 +1,10 @@
 """Real, decodable images of exactly the profile's size, made fast enough to serve at load.
 
-Why palette mode: an ``L`` gradient canvas per (width, height) is built once and cached; each
-request copies it, draws its text, and swaps in a palette derived from the request's hash.
-A palette PNG encodes about 10x faster than RGB, and the palette swap colours every pixel for free.
+Output is what Google sends: 8-bit RGB PNG (not palette) and baseline JFIF JPEG at 300 dpi. The
+picture is a gradient canvas (cached per size, in palette indices, coloured by one of a few schemes
+picked by the request's hash) with a per-request label band at the bottom. For PNG the canvas rows
+are compressed once per (size, scheme) and only the band is compressed per request
+(``png_stream.py``); JPEG encodes the whole image, which libjpeg does in about 2 ms at 1K.
 Encoded results are cached by content key, so a repeated request re-does no image work at all.
 """
 
@@ -23,10 +25,15 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from mock_server.answer.png_stream import PNG_HEAD_BYTES, PngStart, finish_png, start_png
+
 __all__ = ["ImageCache", "ImageSpec", "RenderedImage", "render_image"]
 
-_GRADIENT_COLOURS = 248  # palette indices 0..247 hold the gradient; the rest are ink colours
-_BAND, _INK, _ACCENT = 248, 249, 250
+_GRADIENT_COLOURS = 248  # palette indices 0..247 hold the gradient
+_SCHEMES = 8  # colour schemes a canvas can have; each (size, scheme) is compressed once
+_BAND, _INK, _ACCENT = (16, 16, 24), (255, 255, 255), (255, 196, 0)
+_MAX_LINES = 4
+_JPEG_DPI = (300, 300)  # Google's JPEGs are baseline JFIF at 300 dpi (obs. 21)
 
 
 @dataclass(frozen=True)
@@ -89,55 +96,102 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
-def _palette(key: str) -> list[int]:
-    """A two-colour gradient palette chosen by the spec's hash, plus fixed ink colours."""
-    rng = random.Random(key)
+@lru_cache(maxsize=_SCHEMES)
+def _palette(scheme: int) -> list[int]:
+    """A two-colour gradient palette for one colour scheme."""
+    rng = random.Random(scheme)
     start = [rng.randrange(0, 128) for _ in range(3)]
     end = [rng.randrange(128, 256) for _ in range(3)]
     palette: list[int] = []
     for index in range(_GRADIENT_COLOURS):
         palette += [s + (e - s) * index // (_GRADIENT_COLOURS - 1) for s, e in zip(start, end, strict=True)]
-    palette += [16, 16, 24, 255, 255, 255, 255, 196, 0]  # band, ink, accent
     return palette + [0] * (768 - len(palette))
 
 
-def _base(spec: ImageSpec) -> Image.Image:
-    if spec.source is None:
-        image = _canvas(spec.width, spec.height).copy()
-        image = image.convert("P") if image.mode != "P" else image
-        image.putpalette(_palette(spec.key))
-        return image
-    # An edit: the source, cropped to the output shape and reduced to a palette, visibly reworked.
-    with Image.open(io.BytesIO(spec.source)) as opened:
-        source = ImageOps.fit(opened.convert("RGB"), (spec.width, spec.height))
-    edited = ImageOps.posterize(ImageOps.mirror(source), 4)
-    image = edited.quantize(colors=_GRADIENT_COLOURS, method=Image.Quantize.FASTOCTREE)
-    palette = (image.getpalette() or [])[: _GRADIENT_COLOURS * 3]
-    palette += [0] * (_GRADIENT_COLOURS * 3 - len(palette))
-    image.putpalette(palette + _palette(spec.key)[_GRADIENT_COLOURS * 3:])
-    return image
+def _border(width: int, height: int) -> int:
+    return max(1, min(width, height) // 128)
 
 
-def _draw_labels(image: Image.Image, spec: ImageSpec) -> None:
-    width, height = image.size
+def _coloured_canvas(width: int, height: int, scheme: int) -> Image.Image:
+    """The canvas in RGB with its outline (the band covers the bottom later)."""
+    image = _canvas(width, height).copy()
+    image = image.convert("P") if image.mode != "P" else image
+    image.putpalette(_palette(scheme))
+    rgb = image.convert("RGB")
+    ImageDraw.Draw(rgb).rectangle([(0, 0), (width - 1, height - 1)], outline=_ACCENT, width=_border(width, height))
+    return rgb
+
+
+@dataclass(frozen=True)
+class _Layout:
+    font_size: int
+    margin: int
+    band_top: int  # a multiple of 16: JPEG MCU rows stay whole, and every prompt gets the same band
+    chars_per_line: int
+
+
+@lru_cache(maxsize=256)
+def _layout(width: int, height: int) -> _Layout:
     font_size = max(10, min(width // 40, height // 10))
-    font = _font(font_size)
-    draw = ImageDraw.Draw(image)
     margin = max(4, font_size // 2)
     chars_per_line = max(8, (width - 2 * margin) // max(1, font_size * 6 // 10))
-    max_lines = max(1, min(4, (height // 2) // (font_size + 4) - 1))
-    lines = textwrap.wrap(spec.prompt or "(no prompt)", chars_per_line)[:max_lines]
+    lines = max(1, min(_MAX_LINES, (height // 2) // (font_size + 4) - 1))
+    block = (lines + 1) * (font_size + 4) + 2 * margin
+    return _Layout(font_size, margin, max(0, height - block) // 16 * 16, chars_per_line)
+
+
+@lru_cache(maxsize=32)
+def _png_start(width: int, height: int, scheme: int) -> PngStart:
+    top = _layout(width, height).band_top
+    return start_png(_coloured_canvas(width, height, scheme).crop((0, 0, width, top)), height)
+
+
+def _band(spec: ImageSpec) -> Image.Image:
+    """The label band: model, ratio, size, pixels, label and the prompt, over the image's bottom rows."""
+    width, height = spec.width, spec.height
+    layout = _layout(width, height)
+    band = Image.new("RGB", (width, height - layout.band_top), _BAND)
+    draw = ImageDraw.Draw(band)
+    font = _font(layout.font_size)
+    max_lines = max(1, (band.height - 2 * layout.margin) // (layout.font_size + 4) - 1)
+    lines = textwrap.wrap(spec.prompt or "(no prompt)", layout.chars_per_line)[:min(_MAX_LINES, max_lines)]
     title = f"{spec.model_id} · {spec.aspect_ratio} · {spec.image_size} · {width}x{height} · {spec.label}"
     if spec.source is not None:
         title = "EDIT · " + title
-    block = (len(lines) + 1) * (font_size + 4) + 2 * margin
-    top = max(0, height - block)
-    draw.rectangle([(0, top), (width, height)], fill=_BAND)
-    draw.text((margin, top + margin), title, font=font, fill=_ACCENT)
+    draw.text((layout.margin, layout.margin), title, font=font, fill=_ACCENT)
     for index, line in enumerate(lines, start=1):
-        draw.text((margin, top + margin + index * (font_size + 4)), line, font=font, fill=_INK)
-    border = max(1, min(width, height) // 128)
-    draw.rectangle([(0, 0), (width - 1, height - 1)], outline=_ACCENT, width=border)
+        draw.text((layout.margin, layout.margin + index * (layout.font_size + 4)), line, font=font, fill=_INK)
+    border = _border(width, height)
+    draw.rectangle([(0, -layout.band_top - border), (width - 1, band.height - 1)], outline=_ACCENT, width=border)
+    return band
+
+
+def _edited(spec: ImageSpec, source: bytes) -> Image.Image:
+    """The source, cropped to the output shape, visibly reworked (mirrored and posterised)."""
+    with Image.open(io.BytesIO(source)) as opened:
+        fitted = ImageOps.fit(opened.convert("RGB"), (spec.width, spec.height))
+    return ImageOps.posterize(ImageOps.mirror(fitted), 4)
+
+
+def _scheme(spec: ImageSpec) -> int:
+    return int(spec.key[:8], 16) % _SCHEMES
+
+
+def _encode(spec: ImageSpec) -> bytes:
+    band = _band(spec)
+    top = _layout(spec.width, spec.height).band_top
+    if spec.mime_type == "image/png" and spec.source is None:
+        return finish_png(_png_start(spec.width, spec.height, _scheme(spec)), band)
+    if spec.source is None:
+        image = _coloured_canvas(spec.width, spec.height, _scheme(spec))
+    else:
+        image = _edited(spec, spec.source)
+    if spec.mime_type == "image/png":
+        return finish_png(start_png(image.crop((0, 0, spec.width, top)), spec.height), band)
+    image.paste(band, (0, top))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85, dpi=_JPEG_DPI)
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -179,7 +233,8 @@ def _padding(mime_type: str, head: bytes, target: int) -> _Padding:
 
 def _encode_padded(encoded: bytes, mime_type: str, target: int) -> tuple[bytes, bytes]:
     """(base64, sha256) of ``encoded`` with a cached ~``target``-byte filler block inserted after its head."""
-    head_length = 33 if mime_type == "image/png" else 2  # signature + IHDR / SOI
+    # After PNG's signature + IHDR, or JPEG's SOI + JFIF APP0 (which must come first).
+    head_length = PNG_HEAD_BYTES if mime_type == "image/png" else 4 + int.from_bytes(encoded[4:6], "big")
     head, rest = encoded[:head_length], encoded[head_length:]
     padding = _padding(mime_type, head, target)
     digest = padding.hash_state.copy()
@@ -191,14 +246,7 @@ def _encode_padded(encoded: bytes, mime_type: str, target: int) -> tuple[bytes, 
 
 def render_image(spec: ImageSpec) -> RenderedImage:
     """Draw and encode one image (no caching here; see ImageCache)."""
-    image = _base(spec)
-    _draw_labels(image, spec)
-    buffer = io.BytesIO()
-    if spec.mime_type == "image/jpeg":
-        image.convert("RGB").save(buffer, "JPEG", quality=85)
-    else:
-        image.save(buffer, "PNG", compress_level=1)
-    encoded = buffer.getvalue()
+    encoded = _encode(spec)
     if spec.pad_to_bytes > len(encoded):
         data, digest = _encode_padded(encoded, spec.mime_type, spec.pad_to_bytes)
         return RenderedImage(spec.mime_type, spec.width, spec.height, data, digest)

@@ -16,10 +16,10 @@ from typing import Any
 
 from mock_server.answer.images import ImageCache, ImageSpec, RenderedImage
 from mock_server.answer.signatures import content_digest, sign
-from mock_server.answer.usage import thoughts_tokens, usage_metadata
+from mock_server.answer.usage import overhead_tokens, thoughts_tokens, usage_metadata
 from mock_server.answer.validation import ImageRequest
 from mock_server.settings import Settings
-from schemas import load_profile_book
+from schemas import ModelProfile, load_profile_book
 
 __all__ = ["PlannedPart", "Reply", "encode_reply", "new_response_id", "plan_reply", "render_reply", "request_key"]
 
@@ -65,12 +65,14 @@ def request_key(request: ImageRequest, seed: int) -> str:
     return hashlib.sha256(f"{request.profile.model_id}\x00{seed}\x00{canonical}".encode()).hexdigest()
 
 
-def _mime_type(settings: Settings, key: str) -> str:
-    if settings.image_format == "jpeg":
-        return "image/jpeg"
+def _mime_type(settings: Settings, profile: ModelProfile, key: str) -> str:
+    """The forced format, or the model's own (catalogue ``outputMimeTypes``, first = default)."""
+    if settings.image_format in ("png", "jpeg"):
+        return f"image/{settings.image_format}"
+    formats = profile.output_mime_types
     if settings.image_format == "mixed":  # deterministic per request, like a coin Google flips
-        return "image/jpeg" if int(key[:2], 16) % 2 else "image/png"
-    return "image/png"
+        return formats[int(key[:2], 16) % len(formats)]
+    return formats[0]
 
 
 def answer_text(request: ImageRequest) -> str:
@@ -94,7 +96,7 @@ def plan_reply(request: ImageRequest, settings: Settings) -> Reply:
     source = request.edit_source
     final = ImageSpec(
         model_id=profile.model_id, width=request.width, height=request.height, aspect_ratio=request.aspect_ratio,
-        image_size=request.image_size, prompt=request.prompt, mime_type=_mime_type(settings, key), seed=seed,
+        image_size=request.image_size, prompt=request.prompt, mime_type=_mime_type(settings, profile, key), seed=seed,
         source=source.data if source else None, pad_to_bytes=pad,
     )
     parts: list[PlannedPart] = []
@@ -106,9 +108,10 @@ def plan_reply(request: ImageRequest, settings: Settings) -> Reply:
     if "IMAGE" in request.modalities:
         parts.append(PlannedPart(image=final, signed=profile.thinking))
     images = sum(1 for part in parts if part.image is not None)
-    usage = usage_metadata(request, images=images, text_tokens=text_tokens, thoughts=thoughts_tokens(request, key))
+    usage = usage_metadata(request, images=images, text_tokens=text_tokens, thoughts=thoughts_tokens(request, key),
+                           overhead=overhead_tokens(request, key))
     thoughts = thought_parts(request, final if "IMAGE" in request.modalities else None, settings)
-    return Reply(model_version=profile.model_id, response_id=new_response_id(), parts=thoughts + tuple(parts),
+    return Reply(model_version=profile.model_version, response_id=new_response_id(), parts=thoughts + tuple(parts),
                  usage=usage, grounding=synthetic_grounding(request))
 
 

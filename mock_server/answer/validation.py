@@ -273,11 +273,15 @@ def read_generate_request(
         raise ApiError.named("too_many_images", count=len(images), model=profile.model_id,
                              limit=profile.max_input_images)
     inferred = ratio is None
+    shape = None
     if ratio is None:
         source = next((image for image in reversed(images) if image.width and image.height), None)
-        ratio = profile.closest_aspect_ratio(source.width, source.height) if source and source.width and \
-            source.height else "1:1"
-    width, height = profile.dimensions(ratio, size)
+        if source and source.width and source.height:
+            ratio = profile.closest_aspect_ratio(source.width, source.height)
+        else:  # the model's own default shape (3 Pro: 1408x768, obs. 20), else 1:1
+            shape = profile.default_dimensions(size)
+            ratio = profile.closest_aspect_ratio(*shape) if shape else "1:1"
+    width, height = shape or profile.dimensions(ratio, size)
     text_tokens = book.text_tokens(_all_text(body))
     image_tokens = sum(profile.input_image_tokens(image.width or 0, image.height or 0) for image in images)
     if text_tokens + image_tokens > profile.input_token_limit:

@@ -1,10 +1,18 @@
-"""``GET models`` and ``GET models/{id}``, and model lookup with Google's 404 texts."""
+"""``GET models`` and ``GET models/{id}``, and model lookup with Google's 404 texts.
+
+What is listed and served comes from the catalogue (``schemas/model_profiles.json``): every known id
+by default, or, with ``--as-of``, the ids Google served on that date (the others 404 as unknown ids do).
+"""
 
 from __future__ import annotations
+
+from datetime import date
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mock_server.runtime import runtime_of
+from mock_server.settings import Settings
 from mock_server.web.errors import ApiError
 from mock_server.web.http import check_version, json_response, next_page_token, page_request, require_key
 from schemas import ModelProfile, load_profile_book
@@ -15,20 +23,35 @@ _DEFAULT_PAGE_SIZE = 50
 _MAX_PAGE_SIZE = 1000
 
 
-def resolve_model(name: str, version: str, method: str) -> ModelProfile:
-    """The profile for a model path segment, or the 404 Google answers for unknown models."""
+def _served(model_id: str, settings: Settings | None) -> ModelProfile | None:
+    if settings is None:
+        return load_profile_book().get(model_id)
+    day = date.fromisoformat(settings.as_of) if settings.as_of else None
+    return load_profile_book().served(model_id, day, settings.announced_shutdowns == "apply")
+
+
+def resolve_model(name: str, version: str, method: str, settings: Settings | None = None) -> ModelProfile:
+    """The profile for a model path segment, or the 404 Google answers for unknown models.
+
+    With ``settings``, an id not served on ``settings.as_of`` is unknown too.
+    """
     model_id = name.removeprefix("models/")
-    profile = load_profile_book().get(model_id)
+    profile = _served(model_id, settings)
     if profile is None or method not in profile.resource["supportedGenerationMethods"] + ["streamGenerateContent"]:
         raise ApiError.named("model_not_found", model=model_id, version=version, method=method)
     return profile
 
 
-def _resources() -> list[dict[str, object]]:
+def _resources(settings: Settings) -> list[dict[str, object]]:
+    """The Model resources ListModels shows, in the catalogue's (Google's) order."""
     book = load_profile_book()
-    listed = [profile.resource for profile in book.profiles.values()]
+    listed = []
+    for model_id in book.ids():
+        if _served(model_id, settings) is not None:
+            listed.append(book.profiles[model_id].resource)
     for alias, target in book.aliases.items():  # aliases are listed with their target's fields
-        listed.append(book.profiles[target].resource | {"name": f"models/{alias}"})
+        if _served(alias, settings) is not None:
+            listed.append(book.profiles[target].resource | {"name": f"models/{alias}"})
     return listed
 
 
@@ -36,7 +59,7 @@ async def list_models(request: Request) -> Response:
     check_version(request)
     require_key(request)
     offset, page_size = page_request(request, _DEFAULT_PAGE_SIZE, _MAX_PAGE_SIZE)
-    models = _resources()
+    models = _resources(runtime_of(request).settings)
     body: dict[str, object] = {"models": models[offset:offset + page_size]}
     if offset + page_size < len(models):
         body["nextPageToken"] = next_page_token(offset + page_size)
@@ -47,7 +70,7 @@ async def get_model(request: Request) -> Response:
     version = check_version(request)
     require_key(request)
     model_id = str(request.path_params["target"]).removeprefix("models/")
-    for resource in _resources():
+    for resource in _resources(runtime_of(request).settings):
         if resource["name"] == f"models/{model_id}":
             return json_response(resource)
     raise ApiError.named("model_get_not_found", model=model_id, version=version)
