@@ -92,7 +92,7 @@ def test_sdk_wrong_key_is_client_error_400() -> None:
 def test_sdk_lists_gets_and_counts(live_server: RunningServer) -> None:
     client = client_for(live_server)
     listed = {model.name for model in client.models.list(config={"page_size": 2})}
-    assert "models/gemini-3.1-flash-image-preview" in listed and len(listed) == 4
+    assert "models/gemini-3.1-flash-image-preview" in listed and len(listed) == 8
     model = client.models.get(model=FLASH31)
     assert model.display_name == "Nano Banana 2" and model.output_token_limit == 65536
     counted = client.models.count_tokens(model=PRO, contents="four words right here")

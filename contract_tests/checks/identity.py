@@ -15,8 +15,8 @@ __all__ = ["model_identity", "thought_signatures"]
 
 @check("model_identity", "critical", GENERATING)
 def model_identity(exchange: Exchange, context: CheckContext) -> Iterator[Failure]:
-    """``modelVersion`` names the requested model (or one of its documented aliases, resolved through the
-    profiles) and ``responseId`` is a non-empty string. A relay that quietly serves a cheaper model than
+    """``modelVersion`` names the requested model (or, for an alias, the model the catalogue says answers
+    for it) and ``responseId`` is a non-empty string. A relay that quietly serves a cheaper model than
     the one paid for is caught here: the real API always reports the model that answered."""
     document = success_body(exchange)
     requested = exchange.case.model
@@ -26,7 +26,9 @@ def model_identity(exchange: Exchange, context: CheckContext) -> Iterator[Failur
     else:
         book = load_profile_book()
         answered = version.removeprefix("models/")
-        same = answered == requested or (book.get(answered) is not None and book.get(answered) == book.get(requested))
+        profile = book.get(requested)
+        same = answered == requested or (profile is not None and answered == profile.model_version) or (
+            book.get(answered) is not None and book.get(answered) == profile)
         if not same:
             yield Failure("modelVersion names a different model", "/modelVersion", requested, version)
     response_id = document.get("responseId")

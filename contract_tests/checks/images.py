@@ -64,8 +64,9 @@ def _ratio(width: int, height: int) -> float:
 @check("image_dimensions", "major", GENERATING, shows_images=True)
 def image_dimensions(exchange: Exchange, context: CheckContext) -> Iterator[Failure]:
     """Each final (non-thought) image has exactly the width x height the model's profile gives for the
-    requested aspect ratio and image size (the default size when none is requested, 1:1 when neither a
-    ratio nor an input image is given). When the ratio is inferred from an input image the check is
+    requested aspect ratio and image size (the default size when none is requested; when neither a
+    ratio nor an input image is given, the model's default shape: 1408x768 at 1K for 3 Pro Image as
+    recorded, 1:1 for the others). When the ratio is inferred from an input image the check is
     looser: the output's shape must be within 10% of the accepted ratio nearest an input image's shape,
     because real outputs deviate from the table there."""
     document = success_body(exchange)
@@ -86,8 +87,9 @@ def image_dimensions(exchange: Exchange, context: CheckContext) -> Iterator[Fail
         seen = True
         actual = (image.width, image.height)
         if not inferred:
-            ratio = expect.aspect_ratio or "1:1"
-            wanted = profile.dimensions(ratio, size)
+            ratio = expect.aspect_ratio or "the default shape"
+            wanted = profile.dimensions(expect.aspect_ratio, size) if expect.aspect_ratio else (
+                profile.default_dimensions(size) or profile.dimensions("1:1", size))
             if actual != wanted:
                 yield Failure(f"wrong dimensions for {ratio} at {size}", where + "/data",
                               "x".join(map(str, wanted)), "x".join(map(str, actual)))
@@ -111,10 +113,16 @@ def _explaining_finish_reasons() -> set[str]:
 def image_present_or_explained(exchange: Exchange, context: CheckContext) -> Iterator[Failure]:
     """A 200 answer to a valid image request contains at least one non-thought image, unless the response
     explains why not: ``promptFeedback.blockReason`` (prompt blocked) or a ``finishReason`` other than
-    STOP (IMAGE_SAFETY, NO_IMAGE, ...). A 200 with ``finishReason: STOP`` and no image is a silent
+    STOP (IMAGE_SAFETY, NO_IMAGE, ...), or the request allowed TEXT and the answer is text (image models
+    do answer text-only when asked, as recorded). A 200 with ``finishReason: STOP`` and no image is a silent
     failure: the client is billed, gets nothing, and has no reason to show its user."""
     document = success_body(exchange)
     if any(not thought for _w, _b, thought in final_images(document)):
+        return
+    modalities = exchange.case.expect.modalities or ("TEXT", "IMAGE")  # the API's default
+    texts = [part.get("text") for _w, _c, _p, part in walk_parts(document) if not part.get("thought")]
+    if "TEXT" in modalities and any(isinstance(text, str) and text.strip() for text in texts):
+        context.note("image_present_or_explained", "text-only answer to a request that allowed TEXT")
         return
     block = (document.get("promptFeedback") or {}).get("blockReason")
     if block:
