@@ -32,6 +32,7 @@ class PlannedPart:
     image: ImageSpec | None = None
     thought: bool = False
     signed: bool = False
+    signature_chars: int = 0  # realistic payloads: the signature's base64 length (0 = compact)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,14 @@ def _mime_type(settings: Settings, profile: ModelProfile, key: str) -> str:
     return formats[0]
 
 
+def _signature_chars(profile: ModelProfile, settings: Settings, key: str) -> int:
+    """Under realistic payloads, a signature length in the catalogue's recorded range (obs. 10)."""
+    span = profile.realistic_signature_chars
+    if settings.payload != "realistic" or span is None:
+        return 0
+    return span[0] + int(key[8:16], 16) % (span[1] - span[0] + 1)
+
+
 def answer_text(request: ImageRequest) -> str:
     subject = request.prompt.strip().rstrip(".") or "your image"
     verb = "edited" if request.edit_source else "generated"
@@ -101,12 +110,13 @@ def plan_reply(request: ImageRequest, settings: Settings) -> Reply:
     )
     parts: list[PlannedPart] = []
     text_tokens = 0
+    weight = _signature_chars(profile, settings, key)
     if "TEXT" in request.modalities:
         text = answer_text(request)
         text_tokens = load_profile_book().text_tokens(text)
-        parts.append(PlannedPart(text=text, signed=profile.thinking))
+        parts.append(PlannedPart(text=text, signed=profile.thinking, signature_chars=weight))
     if "IMAGE" in request.modalities:
-        parts.append(PlannedPart(image=final, signed=profile.thinking))
+        parts.append(PlannedPart(image=final, signed=profile.thinking, signature_chars=weight))
     images = sum(1 for part in parts if part.image is not None)
     usage = usage_metadata(request, images=images, text_tokens=text_tokens, thoughts=thoughts_tokens(request, key),
                            overhead=overhead_tokens(request, key))
@@ -135,7 +145,7 @@ def _part_document(part: PlannedPart, index: int, image: RenderedImage | None, s
     if part.thought:
         document["thought"] = True
     elif part.signed:
-        document["thoughtSignature"] = sign(secret, digest)
+        document["thoughtSignature"] = sign(secret, digest, part.signature_chars)
     return document
 
 
