@@ -104,7 +104,8 @@ def test_profile_book_api_reads_the_catalogue() -> None:
     assert nb.price_per_image_usd("4K") == 0.1134 and nb.price_per_image_usd("4K", batch=True) == 0.0567
     assert nb.output_mime_types == ["image/jpeg"] and "512" not in nb.image_sizes
     lite = BOOK.profiles["gemini-3.1-flash-lite-image"]
-    assert lite.image_sizes == ["1K"] and "1:4" not in lite.aspect_ratios and lite.thinking_levels == ["MINIMAL", "HIGH"]
+    assert lite.image_sizes == ["1K"] and "1:4" not in lite.aspect_ratios
+    assert lite.thinking_levels == ["MINIMAL", "HIGH"]
     flash = BOOK.profiles["gemini-3.1-flash-image"]
     assert flash.lifecycle.deprecation == date(2026, 10, 6) and flash.lifecycle.shutdown is None
     assert flash.lifecycle.served_on(date(2027, 1, 1))
