@@ -24,7 +24,7 @@ from PIL import Image
 from contract_tests.generation.cases import Case, Exchange, Expectation
 from schemas import ModelProfile, load_profile_book
 
-__all__ = ["CAPTURES", "Capture", "exchange_of", "gemini_api_image_captures", "stand_in_image"]
+__all__ = ["CAPTURES", "Capture", "exchange_of", "gemini_api_image_captures", "restored_response", "stand_in_image"]
 
 CAPTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "real-captures"
 _ELIDED = re.compile(r"<collector elided; .*?(PNG|JPEG) (\d+)x(\d+)>")
@@ -150,5 +150,6 @@ def exchange_of(capture: Capture, response: dict[str, Any] | None = None) -> Exc
 def restored_response(capture: Capture) -> dict[str, Any]:
     request = _request(capture)
     profile = load_profile_book().get(capture.model)
-    restored: dict[str, Any] = _restore(capture.raw["response"], _expected_size(profile, _expectation(request, profile)))
+    size = _expected_size(profile, _expectation(request, profile))
+    restored: dict[str, Any] = _restore(capture.raw["response"], size)
     return restored
