@@ -113,9 +113,10 @@ def _drop_signatures(document: dict[str, Any]) -> None:
 
 def _drop_images(document: dict[str, Any]) -> None:
     # A coherent "no image" answer: usage no longer counts image tokens, so only the missing image is wrong.
+    # The answer text goes too: a text-only answer is legitimate where the request allowed TEXT.
     for candidate in document.get("candidates") or []:
         content = candidate.get("content") or {}
-        kept = [part for part in content.get("parts") or [] if "inlineData" not in part]
+        kept = [part for part in content.get("parts") or [] if part.get("thought")]
         if kept:
             content["parts"] = kept
         else:
