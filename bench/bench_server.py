@@ -5,6 +5,7 @@ precomputed body of the same size, and reports the ratio: machines here are shar
 only ratios within one run mean much.
 
     python bench/bench_server.py [--duration 5] [--connections 16] [--workers 1] [--payload compact|realistic]
+                                 [--distinct-only]
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from pathlib import Path
 import httpx
 
 HERE = Path(__file__).resolve().parent
-MODEL = {"1K": "gemini-3.1-flash-image-preview", "2K": "gemini-3.1-flash-image-preview",
-         "4K": "gemini-3.1-flash-image-preview"}
+MODEL = {"1K": "gemini-3.1-flash-image", "2K": "gemini-3.1-flash-image", "4K": "gemini-3.1-flash-image"}
+# Distinct prompts per output format: each model answers in its own format (RGB PNG / baseline JPEG).
+DISTINCT = {"PNG": "gemini-2.5-flash-image", "JPEG": "gemini-3.1-flash-image"}
 LUA_FIXED = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -107,6 +109,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--payload", choices=["compact", "realistic"], default="realistic")
+    parser.add_argument("--distinct-only", action="store_true", help="only the distinct-prompt rows (no baseline)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench needs wrk (apt-get install wrk)", file=sys.stderr)
@@ -119,7 +122,7 @@ def main() -> int:
     try:
         wait_until_up(f"{base}/v1beta/models?key=k", fake)
         bodies: dict[str, bytes] = {}
-        for size in ("1K", "2K", "4K"):
+        for size in () if args.distinct_only else ("1K", "2K", "4K"):
             url = f"{base}/v1beta/models/{MODEL[size]}:generateContent"
             # Warm every worker's caches (the kernel spreads connections; fresh ones reach both).
             for _ in range(4 * args.workers):
@@ -128,12 +131,14 @@ def main() -> int:
             bodies[size] = warm.content
             rows.append((f"{size} repeated", wrk(url, LUA_FIXED % body_for(size), args.duration, args.connections),
                          None))
-        url = f"{base}/v1beta/models/{MODEL['1K']}:generateContent"
-        rows.append(("1K distinct prompts", wrk(url, LUA_DISTINCT, args.duration, args.connections), None))
+        for fmt, model in DISTINCT.items():
+            url = f"{base}/v1beta/models/{model}:generateContent"
+            rows.append((f"1K distinct prompts, {fmt} ({model})", wrk(url, LUA_DISTINCT, args.duration,
+                                                                      args.connections), None))
     finally:
         stop(fake)
     # The yardstick, one body size at a time, same worker count.
-    for index, size in enumerate(("1K", "2K", "4K")):
+    for index, size in enumerate(bodies):
         with tempfile.NamedTemporaryFile(delete=False) as handle:
             handle.write(bodies[size])
         env = dict(os.environ, BASELINE_BODY_FILE=handle.name, PYTHONPATH=str(HERE))

@@ -33,6 +33,7 @@ _GRADIENT_COLOURS = 248  # palette indices 0..247 hold the gradient
 _SCHEMES = 8  # colour schemes a canvas can have; each (size, scheme) is compressed once
 _BAND, _INK, _ACCENT = (16, 16, 24), (255, 255, 255), (255, 196, 0)
 _MAX_LINES = 4
+_CACHED_CANVAS_PIXELS = 1600 * 1600  # RGB canvases up to ~1K-2.5MP are kept per (size, scheme): 7.7 MB each
 _JPEG_DPI = (300, 300)  # Google's JPEGs are baseline JFIF at 300 dpi (obs. 21)
 
 
@@ -113,7 +114,18 @@ def _border(width: int, height: int) -> int:
 
 
 def _coloured_canvas(width: int, height: int, scheme: int) -> Image.Image:
-    """The canvas in RGB with its outline (the band covers the bottom later)."""
+    """The canvas in RGB with its outline (the band covers the bottom later); a copy the caller may change."""
+    if width * height <= _CACHED_CANVAS_PIXELS:  # copying is 3x cheaper than colouring again
+        return _cached_coloured_canvas(width, height, scheme).copy()
+    return _colour(width, height, scheme)
+
+
+@lru_cache(maxsize=32)
+def _cached_coloured_canvas(width: int, height: int, scheme: int) -> Image.Image:
+    return _colour(width, height, scheme)
+
+
+def _colour(width: int, height: int, scheme: int) -> Image.Image:
     image = _canvas(width, height).copy()
     image = image.convert("P") if image.mode != "P" else image
     image.putpalette(_palette(scheme))
