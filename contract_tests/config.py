@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -76,7 +77,9 @@ class RunConfig:
     def resolved(self) -> RunConfig:
         """This config with unset limits filled in (conservative for non-loopback targets) and models defaulted."""
         defaults = LOOPBACK_DEFAULTS if self.loopback else REMOTE_DEFAULTS
-        models = self.models or tuple(load_profile_book().ids())
+        # The fake serves every catalogue id; a remote endpoint is judged on the ids Google serves today.
+        book = load_profile_book()
+        models = self.models or tuple(book.ids() if self.loopback else book.served_ids(date.today()))
         return replace(
             self,
             base_url=self.base_url.rstrip("/"),
