@@ -22,7 +22,7 @@ BODY = json.dumps({"contents": [{"parts": [{"text": "a benchmark poster at 1K"}]
                    "generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"imageSize": "1K"}}}).encode()
 SCOPE: dict[str, Any] = {
     "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-    "path": "/v1beta/models/gemini-3.1-flash-image-preview:generateContent", "raw_path": b"", "query_string": b"",
+    "path": "/v1beta/models/gemini-3.1-flash-image:generateContent", "raw_path": b"", "query_string": b"",
     "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
     "headers": [(b"content-type", b"application/json"), (b"x-goog-api-key", b"bench-key"),
                 (b"content-length", str(len(BODY)).encode())],
