@@ -16,7 +16,7 @@ from typing import Any
 
 from mock_server.answer.images import ImageCache, ImageSpec, RenderedImage
 from mock_server.answer.parts import PlannedPart
-from mock_server.answer.signatures import content_digest, sign
+from mock_server.answer.signatures import content_digest, heavy_signature_head, sign, signature_filler
 from mock_server.answer.thoughts import thought_parts
 from mock_server.answer.usage import overhead_tokens, thoughts_tokens, usage_metadata
 from mock_server.answer.validation import ImageRequest
@@ -26,6 +26,8 @@ from schemas import ModelProfile, load_profile_book
 __all__ = ["Reply", "encode_reply", "new_response_id", "plan_reply", "render_reply", "request_key"]
 
 _BLOB_MARK = "@@gik-blob-%d-" + os.urandom(6).hex() + "@@"
+# Realistic signatures end in megabytes of constant filler: spliced in like image data, never JSON-encoded.
+_SIGNATURE_MARK = "@@gik-sig-%d-" + os.urandom(6).hex() + "@@"
 
 
 @dataclass(frozen=True)
@@ -136,9 +138,23 @@ def _part_document(part: PlannedPart, index: int, image: RenderedImage | None, s
         digest = content_digest((part.text or "").encode())
     if part.thought:
         document["thought"] = True
+    elif part.signed and part.signature_chars:
+        document["thoughtSignature"] = heavy_signature_head(secret, digest) + _SIGNATURE_MARK % index
     elif part.signed:
-        document["thoughtSignature"] = sign(secret, digest, part.signature_chars)
+        document["thoughtSignature"] = sign(secret, digest)
     return document
+
+
+def _blobs(reply: Reply, rendered: dict[int, RenderedImage], chosen: range) -> dict[str, bytes]:
+    """Blob bytes by marker, in the order the markers appear in the document."""
+    blobs: dict[str, bytes] = {}
+    for index in chosen:
+        part = reply.parts[index]
+        if index in rendered:
+            blobs[_BLOB_MARK % index] = rendered[index].base64_data
+        if part.signed and part.signature_chars and not part.thought:
+            blobs[_SIGNATURE_MARK % index] = signature_filler(part.signature_chars)
+    return blobs
 
 
 def reply_document(
@@ -148,7 +164,7 @@ def reply_document(
     """The response as a JSON-ready dict with blob markers, plus the blobs by marker."""
     chosen = indices if indices is not None else range(len(reply.parts))
     parts = [_part_document(reply.parts[i], i, rendered.get(i), secret) for i in chosen]
-    blobs = {_BLOB_MARK % i: rendered[i].base64_data for i in chosen if i in rendered}
+    blobs = _blobs(reply, rendered, chosen)
     document: dict[str, Any] = {}
     if reply.has_candidate:
         content: dict[str, Any] = {"parts": parts, "role": "model"} if parts else {"role": "model"}
@@ -185,16 +201,19 @@ _RESPONSE_ID = -1  # template slot for the responseId; slots >= 0 are image part
 
 
 def _build_template(reply: Reply, rendered: dict[int, RenderedImage], secret: str) -> list[bytes | int]:
-    document, _ = reply_document(reply, rendered, secret)
+    document, blobs = reply_document(reply, rendered, secret)
     id_marker = _BLOB_MARK % _RESPONSE_ID
     document["responseId"] = id_marker
     text = json.dumps(document, indent=2, ensure_ascii=False, separators=(",", ": ")).encode()
-    slots = sorted((text.index((_BLOB_MARK % index).encode()), index) for index in [*rendered, _RESPONSE_ID])
+    # Slots: image indices and the responseId are filled per copy; signature fillers are constant.
+    fills: dict[bytes, bytes | int] = {(_BLOB_MARK % index).encode(): index for index in [*rendered, _RESPONSE_ID]}
+    fills |= {marker.encode(): blob for marker, blob in blobs.items() if marker.startswith("@@gik-sig-")}
+    slots = sorted((text.index(marker), marker) for marker in fills)
     template: list[bytes | int] = []
     position = 0
-    for offset, index in slots:
-        template += [text[position:offset], index]
-        position = offset + len((_BLOB_MARK % index).encode())
+    for offset, marker in slots:
+        template += [text[position:offset], fills[marker]]
+        position = offset + len(marker)
     template.append(text[position:])
     return template
 

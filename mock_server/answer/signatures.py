@@ -15,11 +15,11 @@ import binascii
 import hashlib
 import hmac
 import random
-from functools import lru_cache
 
 from schemas import error_catalogue
 
-__all__ = ["BYPASS_VALUES", "content_digest", "is_bypass", "sign", "verify"]
+__all__ = ["BYPASS_VALUES", "content_digest", "heavy_signature_head", "is_bypass", "sign", "signature_filler",
+           "verify"]
 
 _PREFIX = b"gik1"
 _HEAVY_HEAD = b"\x12" + _PREFIX  # protobuf tag 0x12, as Google's signatures begin
@@ -33,17 +33,30 @@ def content_digest(content: bytes) -> bytes:
 
 def sign(secret: str, digest: bytes, chars: int = 0) -> str:
     """The signature for content ``digest``; ``chars`` > 0 pads it to about that many base64 characters."""
-    mac = hmac.new(secret.encode(), digest, hashlib.sha256).digest()
     if chars <= 0:
+        mac = hmac.new(secret.encode(), digest, hashlib.sha256).digest()
         return base64.b64encode(_PREFIX + mac).decode()
-    head = _HEAVY_HEAD + mac + b"\x00\x00"  # 39 bytes: the filler's base64 starts on a 3-byte boundary
-    return base64.b64encode(head).decode() + _filler(max(0, chars - 52) // 4 * 3)
+    return heavy_signature_head(secret, digest) + signature_filler(chars).decode()
 
 
-@lru_cache(maxsize=16)
-def _filler(size: int) -> str:
-    """``size`` (a multiple of 3) pseudo-random bytes as base64, cached per size."""
-    return base64.b64encode(random.Random(size).randbytes(size)).decode()
+def heavy_signature_head(secret: str, digest: bytes) -> str:
+    """The first 52 base64 characters of a realistic-weight signature: the part that carries the MAC."""
+    mac = hmac.new(secret.encode(), digest, hashlib.sha256).digest()
+    return base64.b64encode(_HEAVY_HEAD + mac + b"\x00\x00").decode()  # 39 bytes: the filler starts aligned
+
+
+_filler_block: list[bytes] = [b""]
+
+
+def signature_filler(chars: int) -> bytes:
+    """Base64 filler so that a heavy signature has about ``chars`` characters: a slice of one cached block
+    (pseudo-random bytes, so it does not compress away), grown when a longer one is asked for."""
+    size = max(0, chars - 52) // 4 * 4
+    block = _filler_block[0]
+    if len(block) < size:
+        block = base64.b64encode(random.Random(0).randbytes(size // 4 * 3))
+        _filler_block[0] = block
+    return block[:size]
 
 
 def _canonical(signature: str) -> str:
