@@ -158,23 +158,32 @@ def _png_start(width: int, height: int, scheme: int) -> PngStart:
     return start_png(_coloured_canvas(width, height, scheme).crop((0, 0, width, top)), height)
 
 
+@lru_cache(maxsize=128)
+def _titled_band(width: int, height: int, title: str) -> Image.Image:
+    """The band with its title and outline, cached: the title depends on the model and shape, not the prompt."""
+    layout = _layout(width, height)
+    band = Image.new("RGB", (width, height - layout.band_top), _BAND)
+    draw = ImageDraw.Draw(band)
+    draw.text((layout.margin, layout.margin), title, font=_font(layout.font_size), fill=_ACCENT)
+    border = _border(width, height)
+    draw.rectangle([(0, -layout.band_top - border), (width - 1, band.height - 1)], outline=_ACCENT, width=border)
+    return band
+
+
 def _band(spec: ImageSpec) -> Image.Image:
     """The label band: model, ratio, size, pixels, label and the prompt, over the image's bottom rows."""
     width, height = spec.width, spec.height
     layout = _layout(width, height)
-    band = Image.new("RGB", (width, height - layout.band_top), _BAND)
-    draw = ImageDraw.Draw(band)
-    font = _font(layout.font_size)
-    max_lines = max(1, (band.height - 2 * layout.margin) // (layout.font_size + 4) - 1)
-    lines = textwrap.wrap(spec.prompt or "(no prompt)", layout.chars_per_line)[:min(_MAX_LINES, max_lines)]
     title = f"{spec.model_id} · {spec.aspect_ratio} · {spec.image_size} · {width}x{height} · {spec.label}"
     if spec.source is not None:
         title = "EDIT · " + title
-    draw.text((layout.margin, layout.margin), title, font=font, fill=_ACCENT)
+    band = _titled_band(width, height, title).copy()
+    max_lines = max(1, (band.height - 2 * layout.margin) // (layout.font_size + 4) - 1)
+    lines = textwrap.wrap(spec.prompt or "(no prompt)", layout.chars_per_line)[:min(_MAX_LINES, max_lines)]
+    draw = ImageDraw.Draw(band)
+    font = _font(layout.font_size)
     for index, line in enumerate(lines, start=1):
         draw.text((layout.margin, layout.margin + index * (layout.font_size + 4)), line, font=font, fill=_INK)
-    border = _border(width, height)
-    draw.rectangle([(0, -layout.band_top - border), (width - 1, band.height - 1)], outline=_ACCENT, width=border)
     return band
 
 
