@@ -11,6 +11,7 @@ import pytest
 from conftest import InProcess, text_request
 from PIL import Image
 
+from mock_server.answer.png_stream import finish_png, start_png
 from mock_server.settings import Settings
 from schemas import load_profile_book
 
@@ -97,3 +98,16 @@ def test_realistic_signatures_weigh_what_googles_do_and_still_verify() -> None:
     parts[-1]["thoughtSignature"] = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
     refused = app.generate("gemini-3-pro-image", history)
     assert refused.status_code == 400 and "signature" in refused.json()["error"]["message"]
+
+
+def test_png_stream_joins_cached_rows_and_band_into_one_exact_image() -> None:
+    gradient = Image.linear_gradient("L").resize((97, 61)).convert("RGB")  # odd sizes: no alignment luck
+    start = start_png(gradient.crop((0, 0, 97, 40)), 61)
+    band = Image.new("RGB", (97, 21), (200, 10, 10))
+    data = finish_png(start, band)
+    expected = gradient.copy()
+    expected.paste(band, (0, 40))
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        assert png_colour_type(data) == (8, 2) and image.tobytes() == expected.tobytes()
+    assert finish_png(start, band) == data  # the cached compressor is copied, never consumed
