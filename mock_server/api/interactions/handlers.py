@@ -52,8 +52,8 @@ def store_of(runtime: Runtime) -> InteractionStore:
     store: InteractionStore | None = runtime.extensions.get("interactions")
     if store is None:
         settings = runtime.settings
-        store = runtime.extensions.setdefault(
-            "interactions", MemoryInteractionStore(settings.interactions_store_bytes, settings.interactions_ttl_seconds))
+        memory = MemoryInteractionStore(settings.interactions_store_bytes, settings.interactions_ttl_seconds)
+        store = runtime.extensions.setdefault("interactions", memory)
     return store
 
 
@@ -117,8 +117,8 @@ async def _plan(request: Request) -> Planned:
     require_key(request)
     runtime = runtime_of(request)
     document = parse_json_body(await read_body(request))
-    call = read_create(document, version, _history(runtime, document),
-                       unknown_image_size=runtime.settings.unknown_image_size, files=runtime.extensions.get("file_resolver"))
+    call = read_create(document, version, _history(runtime, document), unknown_image_size=
+                       runtime.settings.unknown_image_size, files=runtime.extensions.get("file_resolver"))
     note_request(request.scope, call.image_request)
     settings = _settings_for(runtime.settings, call)
     reply = await apply_scenario(request, call.image_request, plan_reply(call.image_request, settings))
@@ -134,7 +134,7 @@ async def _complete_later(runtime: Runtime, planned: Planned, delay: float) -> N
     keep(runtime, planned, finished(planned, rendered))
 
 
-def _start_background(request: Request, runtime: Runtime, planned: Planned) -> Response:
+def _start_background(runtime: Runtime, planned: Planned) -> Response:
     call = planned.call
     document = resource(interaction_id=planned.interaction_id, status="in_progress", model=call.model,
                         created=planned.created, service_tier=call.service_tier, previous_id=call.previous_id,
@@ -156,7 +156,7 @@ async def create(request: Request) -> Response:
     if planned.call.stream:
         return stream_answer(request, runtime, planned)
     if planned.call.background:
-        return _start_background(request, runtime, planned)
+        return _start_background(runtime, planned)
     delay = plan_delay(runtime, planned.call.profile, planned.call.image_request.image_size).total
     if delay > 0:
         await asyncio.sleep(delay)
