@@ -16,6 +16,7 @@ from typing import Any
 from PIL import Image
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.instrument.interactions_defects import INTERACTIONS_DEFECTS, apply_interactions_defect
 from mock_server.web.errors import ApiError, error_body
 from schemas import load_profile_book
 from schemas.wire.casing import camel_to_snake, map_keys
@@ -35,6 +36,8 @@ DEFECTS: dict[str, str] = {
     "double_encoded_error": "error bodies are a JSON string holding the JSON envelope",
     "server_error_on_bad_input": "400 answers become 500 INTERNAL",
 }
+
+DEFECTS.update(INTERACTIONS_DEFECTS)
 
 Rewrite = Callable[[int, bytes], tuple[int, bytes]]
 
@@ -160,6 +163,8 @@ _REWRITES: dict[str, Rewrite] = {
 
 def apply_defect(app: ASGIApp, name: str) -> ASGIApp:
     """``app`` with defect ``name`` injected into its ``:generateContent`` responses."""
+    if name in INTERACTIONS_DEFECTS:
+        return apply_interactions_defect(app, name)
     if name not in _REWRITES:
         raise ValueError(f"unknown defect {name!r}; choose from {', '.join(DEFECTS)}")
     rewrite = _REWRITES[name]
