@@ -213,3 +213,22 @@ def test_store_is_bounded_by_bytes() -> None:
     clock[0] = 11.0
     assert store.get("v1_4") is None and store.ids() == []
     assert store.delete("v1_3") is True and store.delete("v1_3") is False
+
+
+def test_rule_matches_the_body_model_and_models_prefix_is_accepted(http: httpx.Client) -> None:
+    rule = {"name": "pro-only", "match": {"model": "gemini-3-pro-*"}, "scenario": "overloaded"}
+    assert http.post("/_mock/scenarios/rules", json=rule).status_code == 200
+    refused = http.post("/v1/interactions", headers=KEY, json={"model": f"models/{PRO}", "input": "x"})
+    served = http.post("/v1/interactions", headers=KEY, json={"model": f"models/{FLASH25}", "input": "x"})
+    assert refused.status_code == 503 and refused.json()["error"]["code"] == "unavailable"
+    assert served.status_code == 200 and served.json()["model"] == FLASH25
+
+
+def test_cli_options() -> None:
+    from mock_server.cli import build_parser, settings_from_args
+
+    args = build_parser().parse_args(["serve", "--interactions-delete", "not_implemented",
+                                      "--interactions-store-bytes", "1000", "--interactions-ttl", "60"])
+    settings = settings_from_args(args)
+    assert (settings.interactions_delete, settings.interactions_store_bytes, settings.interactions_ttl_seconds) == (
+        "not_implemented", 1000, 60)

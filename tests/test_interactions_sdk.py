@@ -149,3 +149,24 @@ def test_retried_503_twice_then_success(live_server: RunningServer) -> None:
     assert [entry["status"] for entry in attempts] == [503, 503, 200]
     assert [entry["scenario"] for entry in attempts] == ["overloaded", "overloaded", None]
     assert all(entry["model"] == FLASH25 for entry in attempts)
+
+
+def test_record_then_replay_interactions(tmp_path: object) -> None:
+    """Interactions exchanges (unary and stream) are recorded through the recorder and replayed unchanged."""
+    from pathlib import Path
+
+    from mock_server.instrument.recording import create_recorder
+    from mock_server.testing import serve_asgi_in_thread
+
+    cassettes = str(Path(str(tmp_path)) / "cassettes")
+    bodies = [{"model": FLASH25, "input": "a recorded kite"},
+              {"model": FLASH25, "input": "a recorded stream", "stream": True}]
+    with serve_in_thread(Settings(port=0)) as upstream, \
+            serve_asgi_in_thread(create_recorder(upstream.base_url, cassettes)) as recorder:
+        recorded = [httpx.post(f"{recorder}/v1/interactions", json=body, headers={"x-goog-api-key": "rec-key-123"},
+                               timeout=30) for body in bodies]
+    assert [response.status_code for response in recorded] == [200, 200]
+    with serve_in_thread(Settings(port=0, replay_dir=cassettes, replay_miss="error")) as replay:
+        replayed = [httpx.post(f"{replay.base_url}/v1/interactions", json=body,
+                               headers={"x-goog-api-key": "rec-key-123"}, timeout=30) for body in bodies]
+    assert [response.content for response in replayed] == [response.content for response in recorded]
