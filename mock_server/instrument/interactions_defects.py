@@ -1,7 +1,8 @@
 """Contract-suite self-test for the Interactions checks: each defect breaks exactly one rule of that surface.
 
-``apply_defect`` (``defects.py``) hands these names to ``apply_interactions_defect``, which rewrites
-only ``/{version}/interactions`` exchanges (generateContent stays intact), the way a buggy relay would.
+``apply_defect`` (``defects.py``) applies these rewrites to ``/{version}/interactions`` exchanges only
+(generateContent stays intact), the way a buggy relay would; ``interactions_ignores_previous`` rewrites
+the request instead of the response.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from schemas import load_profile_book
 from schemas.wire.casing import map_keys, snake_to_camel
 
-__all__ = ["INTERACTIONS_DEFECTS", "apply_interactions_defect"]
+__all__ = ["INTERACTIONS_DEFECTS", "INTERACTIONS_REWRITES", "is_interactions_path", "widened",
+           "without_previous_interaction"]
 
 INTERACTIONS_DEFECTS: dict[str, str] = {
     "interactions_rpc_errors": "Interactions errors come in generateContent's google.rpc.Status envelope",
@@ -39,14 +41,19 @@ def _images(document: dict[str, Any]) -> list[dict[str, Any]]:
             for block in step.get("content") or [] if block.get("type") == "image"]
 
 
+def widened(data: str) -> str:
+    """Base64 image ``data`` re-encoded 25% wider, in its own format (both surfaces' wrong_dimensions)."""
+    with Image.open(io.BytesIO(base64.b64decode(data))) as image:
+        fmt = image.format or "PNG"
+        wider = image.convert("RGB").resize((image.width * 5 // 4, image.height))
+    buffer = io.BytesIO()
+    wider.save(buffer, format=fmt)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
 def _widen(document: dict[str, Any]) -> None:
     for block in _images(document):
-        with Image.open(io.BytesIO(base64.b64decode(block["data"]))) as image:
-            fmt = image.format or "PNG"
-            wider = image.convert("RGB").resize((image.width * 5 // 4, image.height))
-        buffer = io.BytesIO()
-        wider.save(buffer, format=fmt)
-        block["data"] = base64.b64encode(buffer.getvalue()).decode()
+        block["data"] = widened(block["data"])
 
 
 def _break_total(document: dict[str, Any]) -> None:
@@ -103,7 +110,7 @@ def _swap_opening(status: int, body: bytes) -> tuple[int, bytes]:
     return status, b"\n\n".join(events)
 
 
-_REWRITES: dict[str, Rewrite] = {
+INTERACTIONS_REWRITES: dict[str, Rewrite] = {
     "interactions_rpc_errors": _rpc_errors,
     "interactions_usage_mismatch": _on_success(_break_total),
     "interactions_wrong_dimensions": _on_success(_widen),
@@ -124,55 +131,35 @@ def _without_previous(body: bytes) -> bytes:
     return json.dumps(document).encode()
 
 
-def apply_interactions_defect(app: ASGIApp, name: str) -> ASGIApp:
-    """``app`` with Interactions defect ``name`` injected into its ``/interactions`` exchanges."""
-    rewrite = _REWRITES.get(name)
+def is_interactions_path(path: str) -> bool:
+    return "/interactions" in path
+
+
+def without_previous_interaction(app: ASGIApp) -> ASGIApp:
+    """``interactions_ignores_previous``: the request loses ``previous_interaction_id`` before the app sees it."""
 
     async def defective(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or "/interactions" not in str(scope.get("path", "")):
+        if scope["type"] != "http" or not is_interactions_path(str(scope.get("path", ""))):
             await app(scope, receive, send)
             return
-        if rewrite is None:  # interactions_ignores_previous: rewrite the request instead
-            chunks: list[bytes] = []
-            while True:
-                message = await receive()
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body"):
-                    break
-            body = _without_previous(b"".join(chunks))
-            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
-                     + [(b"content-length", str(len(body)).encode())]}
-            sent = False
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = _without_previous(b"".join(chunks))
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+        scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
+        sent = False
 
-            async def replay() -> Message:
-                nonlocal sent
-                if sent:
-                    return await receive()
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
-            await app(scope, replay, send)
-            return
-        start: Message = {}
-        parts: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-                return
-            if message["type"] != "http.response.body":
-                await send(message)
-                return
-            parts.append(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            status, rewritten = rewrite(int(start["status"]), b"".join(parts))
-            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-            headers.append((b"content-length", str(len(rewritten)).encode()))
-            await send({**start, "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": rewritten})
-
-        await app(scope, receive, capture)
+        await app(scope, replay, send)
 
     return defective
