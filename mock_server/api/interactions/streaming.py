@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -25,21 +24,17 @@ from mock_server.api.interactions.events import (
     opening_events,
     step_events,
 )
+from mock_server.api.interactions.turn import Planned, finished, keep
 from mock_server.instrument.latency import plan_delay
 from mock_server.instrument.scenarios import stream_plan
 from mock_server.runtime import Runtime
 from schemas.interactions import error_code
 from schemas.wire.sse import SSE_CONTENT_TYPE
 
-if TYPE_CHECKING:
-    from mock_server.api.interactions.handlers import Planned
-
 __all__ = ["stream_answer"]
 
 
 def stream_answer(request: Request, runtime: Runtime, planned: Planned) -> Response:
-    from mock_server.api.interactions.handlers import finished, keep  # handlers import this module
-
     call = planned.call
     cut = stream_plan(request.scope)
     delay = plan_delay(runtime, call.profile, call.image_request.image_size)
