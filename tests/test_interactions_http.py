@@ -232,3 +232,10 @@ def test_cli_options() -> None:
     settings = settings_from_args(args)
     assert (settings.interactions_delete, settings.interactions_store_bytes, settings.interactions_ttl_seconds) == (
         "not_implemented", 1000, 60)
+
+
+def test_other_methods_get_405_in_the_interactions_envelope(http: httpx.Client) -> None:
+    for method, path in (("GET", "/v1/interactions"), ("PUT", "/v1beta/interactions/v1_x"),
+                         ("GET", "/v1/interactions/v1_x/cancel")):
+        response = http.request(method, path, headers=KEY)
+        assert response.status_code == 405 and response.json()["error"]["code"] == "method_not_allowed", path
