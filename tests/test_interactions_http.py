@@ -239,3 +239,17 @@ def test_other_methods_get_405_in_the_interactions_envelope(http: httpx.Client) 
                          ("GET", "/v1/interactions/v1_x/cancel")):
         response = http.request(method, path, headers=KEY)
         assert response.status_code == 405 and response.json()["error"]["code"] == "method_not_allowed", path
+
+
+def test_stream_resumes_after_last_event_id(http: httpx.Client) -> None:
+    body = {"model": PRO, "input": "a lantern", "stream": True}
+    created = parse_sse(http.post("/v1/interactions", headers=KEY, json=body).content.split(b"event: done")[0])
+    assert [event["event_id"] for event in created] == [str(n) for n in range(1, len(created) + 1)]
+    interaction_id = created[0]["interaction"]["id"]
+    resumed = http.get(f"/v1/interactions/{interaction_id}", headers=KEY,
+                       params={"stream": "true", "last_event_id": "3"})
+    events = parse_sse(resumed.content.split(b"event: done")[0])
+    assert [event["event_id"] for event in events] == [event["event_id"] for event in created[3:]]
+    assert [event["event_type"] for event in events] == [event["event_type"] for event in created[3:]]
+    bad = http.get(f"/v1/interactions/{interaction_id}", headers=KEY, params={"stream": "true", "last_event_id": "x"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_request"

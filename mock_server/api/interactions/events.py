@@ -6,7 +6,8 @@ carries its own ``event_type`` (what the SDK reads). An image is one ``image`` d
 base64; a thought step sends its summary items then one ``thought_signature`` delta. Step indices
 start at 1: index 0 is the turn's ``user_input`` step, which streams skip (the streaming guide's
 sample starts at 1). Events are derived from the finished ``Interaction`` document, so a create
-stream and ``GET ...?stream=true`` of a stored interaction send the same thing.
+stream and ``GET ...?stream=true`` of a stored interaction send the same events, with the same
+``event_id``s (``Framer``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["DONE_FRAME", "completion_events", "error_event", "frame", "opening_events", "step_events"]
+__all__ = ["DONE_FRAME", "Framer", "completion_events", "error_event", "frame", "opening_events", "step_events"]
 
 DONE_FRAME = b"event: done\ndata: [DONE]\n\n"
 _HEADER_KEYS = ("id", "status", "object", "model", "created", "updated", "service_tier")
@@ -24,6 +25,24 @@ def frame(event: dict[str, Any]) -> bytes:
     """One SSE event: ``event: NAME`` and a single-line ``data:`` JSON, LF line endings."""
     data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
     return f"event: {event['event_type']}\ndata: {data}\n\n".encode()
+
+
+class Framer:
+    """Numbers a stream's events (``event_id`` "1", "2", ... in stream order) and frames them. The
+    numbering depends only on the interaction, so ``GET ...?stream=true&last_event_id=N`` of a stored
+    interaction resumes after event N of its create stream: earlier events come out empty."""
+
+    def __init__(self, resume_after: int = 0) -> None:
+        self.count = 0
+        self.resume_after = resume_after
+
+    def __call__(self, event: dict[str, Any]) -> bytes:
+        self.count += 1
+        if self.count <= self.resume_after:
+            return b""
+        kind = event["event_type"]
+        numbered = {key: value for key, value in event.items() if key != "event_type"}
+        return frame(numbered | {"event_id": str(self.count), "event_type": kind})
 
 
 def opening_events(interaction: dict[str, Any], interaction_id: str) -> list[dict[str, Any]]:

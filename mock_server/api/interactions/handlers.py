@@ -14,7 +14,7 @@ from starlette.responses import Response, StreamingResponse
 
 from mock_server.api.generate import rendered_for
 from mock_server.api.interactions.envelope import interactions_endpoint
-from mock_server.api.interactions.events import DONE_FRAME, completion_events, frame, opening_events, step_events
+from mock_server.api.interactions.events import DONE_FRAME, Framer, completion_events, opening_events, step_events
 from mock_server.api.interactions.request import invalid
 from mock_server.api.interactions.resource import now, resource
 from mock_server.api.interactions.streaming import stream_answer
@@ -91,6 +91,10 @@ async def get(request: Request) -> Response:
     if request.query_params.get("stream", "false").lower() != "true":
         return json_response(document)
     outputs = [step for step in document.get("steps", []) if step["type"] != "user_input"]
+    last = request.query_params.get("last_event_id", "0") or "0"
+    if not last.isdigit():
+        raise invalid("bad_last_event_id", value=last)
+    frame = Framer(resume_after=int(last))
     frames = [frame(event) for event in opening_events(document, interaction_id)]
     frames += [frame(event) for group in step_events(outputs) for event in group]
     if document["status"] not in RUNNING:

@@ -18,9 +18,9 @@ from starlette.responses import Response, StreamingResponse
 from mock_server.api.generate import rendered_for
 from mock_server.api.interactions.events import (
     DONE_FRAME,
+    Framer,
     completion_events,
     error_event,
-    frame,
     opening_events,
     step_events,
 )
@@ -42,6 +42,7 @@ def stream_answer(request: Request, runtime: Runtime, planned: Planned) -> Respo
                                  "created": planned.created, "service_tier": call.service_tier}
 
     async def body() -> AsyncIterator[bytes]:
+        frame = Framer()
         for event in opening_events(resource_header, planned.interaction_id):
             yield frame(event)
         if delay.first_chunk > 0:
