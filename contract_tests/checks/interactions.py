@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from contract_tests.checks.base import CheckContext, Failure, Skip, check, pointer
+from contract_tests.checks.images import expected_size
 from contract_tests.generation.cases import Exchange, Purpose
 from contract_tests.generation.images import decode_image, mime_of_bytes
 from contract_tests.generation.interactions import NEGATIVE
@@ -116,11 +117,8 @@ def interactions_image_dimensions(exchange: Exchange, context: CheckContext) -> 
     and whose width x height is exactly the profile's for the requested ``aspect_ratio`` and
     ``image_size`` (a continuation without a ratio keeps the first turn's). Same table as generateContent."""
     answer = answer_of(exchange)
-    profile = load_profile_book().get(exchange.case.model)
+    profile, size = expected_size(exchange)
     expect = exchange.case.expect
-    if profile is None or expect.image_size is None:
-        raise Skip("no profile for this model")
-    size = profile.canonical_image_size(expect.image_size) or profile.default_image_size
     seen = False
     for where, block in images_of(answer):
         seen = True
