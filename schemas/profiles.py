@@ -124,11 +124,11 @@ class ModelProfile:
         width, height = table[image_size]
         return int(width), int(height)
 
-    def allowed_dimensions(self, image_size: str) -> list[tuple[int, int]]:
-        """Every exact size a final image of ``image_size`` may have (each ratio, plus the default shape)."""
-        sizes = [self.dimensions(ratio, image_size) for ratio in self.aspect_ratios]
-        default = self.default_dimensions(image_size)
-        return sizes + ([default] if default else [])
+    def expected_dimensions(self, aspect_ratio: str | None, image_size: str) -> tuple[int, int]:
+        """The exact size of an answer that asked for ``aspect_ratio`` (None: none, and no input image)."""
+        if aspect_ratio is not None:
+            return self.dimensions(aspect_ratio, image_size)
+        return self.default_dimensions(image_size) or self.dimensions("1:1", image_size)
 
     def output_tokens_per_image(self, image_size: str) -> int:
         return int(self.data["outputTokensPerImage"][image_size])

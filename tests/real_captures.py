@@ -85,9 +85,7 @@ def _expectation(request: dict[str, Any], profile: ModelProfile | None) -> Expec
 def _expected_size(profile: ModelProfile | None, expect: Expectation) -> tuple[int, int]:
     if profile is None or expect.image_size is None:
         return 1024, 1024
-    if expect.aspect_ratio:
-        return profile.dimensions(expect.aspect_ratio, expect.image_size)
-    return profile.default_dimensions(expect.image_size) or profile.dimensions("1:1", expect.image_size)
+    return profile.expected_dimensions(expect.aspect_ratio, expect.image_size)
 
 
 def stand_in_image(fmt: str, width: int, height: int) -> str:

@@ -111,7 +111,8 @@ def test_profile_book_api_reads_the_catalogue() -> None:
     assert flash.lifecycle.served_on(date(2027, 1, 1))
     assert BOOK.profiles["gemini-2.5-flash-image"].output_mime_types == ["image/png"]
     pro = BOOK.profiles["gemini-3-pro-image"]
-    assert pro.default_dimensions("1K") == (1408, 768) and (1408, 768) in pro.allowed_dimensions("1K")
+    assert pro.default_dimensions("1K") == (1408, 768) == pro.expected_dimensions(None, "1K")
+    assert BOOK.profiles["gemini-3.1-flash-image"].expected_dimensions(None, "2K") == (2048, 2048)
     assert BOOK.served("gemini-3-pro-image-preview", date(2026, 7, 1)) is None
     assert BOOK.served_ids(date(2025, 10, 1)) == []
 

@@ -93,8 +93,7 @@ def image_dimensions(exchange: Exchange, context: CheckContext) -> Iterator[Fail
         actual = (image.width, image.height)
         if not inferred:
             ratio = expect.aspect_ratio or "the default shape"
-            wanted = profile.dimensions(expect.aspect_ratio, size) if expect.aspect_ratio else (
-                profile.default_dimensions(size) or profile.dimensions("1:1", size))
+            wanted = profile.expected_dimensions(expect.aspect_ratio, size)
             if actual != wanted:
                 yield Failure(f"wrong dimensions for {ratio} at {size}", where + "/data",
                               "x".join(map(str, wanted)), "x".join(map(str, actual)))

@@ -131,8 +131,8 @@ def interactions_image_dimensions(exchange: Exchange, context: CheckContext) -> 
         if mime_of_bytes(data) != block.get("mime_type"):
             yield Failure("mime_type does not match the bytes", where + "/mime_type", mime_of_bytes(data),
                           block.get("mime_type"))
-        ratio = expect.aspect_ratio or "1:1"
-        wanted = profile.dimensions(ratio, size)
+        ratio = expect.aspect_ratio or "the default shape"
+        wanted = profile.expected_dimensions(expect.aspect_ratio, size)
         if (image.width, image.height) != wanted:
             yield Failure(f"wrong dimensions for {ratio} at {size}", where + "/data", "x".join(map(str, wanted)),
                           f"{image.width}x{image.height}")

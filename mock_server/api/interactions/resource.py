@@ -93,14 +93,21 @@ def _by_modality(details: list[dict[str, Any]], extra_text: int = 0) -> list[dic
     return [{"modality": m, "tokens": counts[m]} for m in _MODALITY_ORDER if counts.get(m)]
 
 
-def interaction_usage(usage_metadata: dict[str, Any]) -> dict[str, Any]:
-    """generateContent's usageMetadata respelled as Interactions ``Usage`` (zero totals emitted)."""
+def interaction_usage(usage_metadata: dict[str, Any], text_tokens: int | None = None) -> dict[str, Any]:
+    """generateContent's usageMetadata respelled as Interactions ``Usage`` (zero totals emitted).
+
+    Given the answer's ``text_tokens``, what candidatesTokenCount holds beyond image and text (Gemini 3's
+    recorded overhead, or 3.1 Flash's folded thinking: docs/catalogue.md) counts as thought tokens here.
+    """
     prompt = int(usage_metadata.get("promptTokenCount", 0))
     output = int(usage_metadata.get("candidatesTokenCount", 0))
     thought = int(usage_metadata.get("thoughtsTokenCount", 0))
     tool_use = int(usage_metadata.get("toolUsePromptTokenCount", 0))
     output_details = usage_metadata.get("candidatesTokensDetails", [])
     listed = sum(int(d.get("tokenCount", 0)) for d in output_details)
+    if text_tokens is not None and output > listed + text_tokens:
+        thought += output - listed - text_tokens
+        output = listed + text_tokens
     usage: dict[str, Any] = {
         "total_input_tokens": prompt, "total_output_tokens": output, "total_thought_tokens": thought,
         "total_cached_tokens": 0, "total_tool_use_tokens": tool_use,

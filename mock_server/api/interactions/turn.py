@@ -33,6 +33,7 @@ from mock_server.settings import Settings
 from mock_server.state.interaction_store import InteractionStore, MemoryInteractionStore
 from mock_server.web.errors import ApiError
 from mock_server.web.http import check_version, read_body, require_key
+from schemas import load_profile_book
 from schemas.interactions import error_codes
 
 __all__ = ["RUNNING", "Planned", "finished", "keep", "not_found", "plan_turn", "store_of"]
@@ -69,13 +70,19 @@ class Planned:
     settings: Settings
 
 
+def _text_tokens(reply: Reply) -> int:
+    book = load_profile_book()
+    return sum(book.text_tokens(part.text) for part in reply.parts if part.text and not part.thought)
+
+
 def finished(planned: Planned, rendered: dict[int, RenderedImage]) -> dict[str, Any]:
     """The terminal ``Interaction`` (output steps only, as POST answers)."""
     call, reply = planned.call, planned.reply
     steps = output_steps(reply, rendered, call.profile.thinking, planned.settings.signing_secret)
     status, errors = status_of(reply)
+    usage = interaction_usage(reply.usage, _text_tokens(reply))
     return resource(interaction_id=planned.interaction_id, status=status, model=call.model, created=planned.created,
-                    service_tier=call.service_tier, steps=steps, usage=interaction_usage(reply.usage), errors=errors,
+                    service_tier=call.service_tier, steps=steps, usage=usage, errors=errors,
                     previous_id=call.previous_id, echo=call.echo)
 
 
