@@ -32,7 +32,7 @@ def test_js_sdk_generates_streams_and_raises(live_server: RunningServer) -> None
                           env=dict(os.environ, FAKE_BASE_URL=live_server.base_url))
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen["size"] == [1024, 256]  # 4:1 at 512 on 3.1 Flash
+    assert seen["size"] == [1024, 256] and seen["mime"] == "image/jpeg"  # 4:1 at 512 on 3.1 Flash, JPEG
     assert seen["signed"] is True and seen["text"] and seen["total"] > 0
     assert seen["error"]["status"] == 400 and "aspect_ratio must be one of" in seen["error"]["message"]
     assert any("inlineData" in kind for chunk in seen["streamed"] for kind in chunk)

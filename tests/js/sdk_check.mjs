@@ -6,9 +6,17 @@ const ai = new GoogleGenAI({
   httpOptions: { baseUrl: process.env.FAKE_BASE_URL, apiVersion: "v1beta" },
 });
 
-function pngSize(base64) {
+// Width and height from a PNG's IHDR or a JPEG's SOF0/SOF2 segment.
+function imageSize(base64) {
   const bytes = Buffer.from(base64, "base64");
-  return [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+  if (bytes[0] === 0x89) return [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+  let offset = 2;
+  while (offset < bytes.length) {
+    const marker = bytes[offset + 1];
+    if (marker === 0xc0 || marker === 0xc2) return [bytes.readUInt16BE(offset + 7), bytes.readUInt16BE(offset + 5)];
+    offset += 2 + bytes.readUInt16BE(offset + 2);
+  }
+  return null;
 }
 
 const out = {};
@@ -19,7 +27,8 @@ const response = await ai.models.generateContent({
 });
 const parts = response.candidates[0].content.parts;
 const image = parts.find((part) => part.inlineData);
-out.size = pngSize(image.inlineData.data);
+out.size = imageSize(image.inlineData.data);
+out.mime = image.inlineData.mimeType;
 out.signed = Boolean(image.thoughtSignature);
 out.text = response.text;
 out.total = response.usageMetadata.totalTokenCount;
