@@ -1,9 +1,12 @@
 """Microseconds per repeated generateContent request inside the app (no sockets, no HTTP parsing).
 
 Calls the ASGI app directly, so the figure is the fake's own work per request: what wrk's numbers
-add uvicorn and the kernel to. ``--profile`` prints where the time goes.
+add uvicorn and the kernel to. ``--profile`` prints where the time goes. ``--distinct`` sends a new
+1K prompt every time to the 2.5 (RGB PNG) and 3.1 Flash (JPEG) models and reports CPU time per
+request (all threads, so rendering counts): unlike wall time it barely moves when other processes
+load the machine.
 
-    python bench/hot_path.py [--requests 3000] [--profile]
+    python bench/hot_path.py [--requests 3000] [--profile] [--distinct]
 """
 
 from __future__ import annotations
@@ -29,16 +32,21 @@ SCOPE: dict[str, Any] = {
 }
 
 
-async def run(app: Any, requests: int) -> None:
-    for _ in range(requests):
+async def run(app: Any, requests: int, model: str | None = None, first: int = 0) -> None:
+    for number in range(first, first + requests):
+        body = BODY if model is None else BODY.replace(b"a benchmark poster", b"distinct poster %d" % number)
+        scope = dict(SCOPE)
+        if model is not None:
+            scope["path"] = f"/v1beta/models/{model}:generateContent"
+            scope["headers"] = [*SCOPE["headers"][:2], (b"content-length", str(len(body)).encode())]
         delivered = False
 
-        async def receive() -> dict[str, Any]:
+        async def receive(body: bytes = body) -> dict[str, Any]:
             nonlocal delivered
             if delivered:
                 return {"type": "http.disconnect"}
             delivered = True
-            return {"type": "http.request", "body": BODY, "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
         statuses: list[int] = []
 
@@ -46,7 +54,7 @@ async def run(app: Any, requests: int) -> None:
             if message["type"] == "http.response.start":
                 statuses.append(message["status"])
 
-        await app(dict(SCOPE), receive, send)
+        await app(scope, receive, send)
         assert statuses == [200], statuses
 
 
@@ -54,8 +62,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--distinct", action="store_true", help="distinct 1K prompts, CPU ms per request")
     args = parser.parse_args()
     app = create_app()
+    if args.distinct:
+        for model in ("gemini-2.5-flash-image", "gemini-3.1-flash-image"):
+            asyncio.run(run(app, 50, model))  # warm: canvases and compressor states of every colour scheme
+            count = min(args.requests, 500)
+            cpu, wall = time.process_time(), time.perf_counter()
+            asyncio.run(run(app, count, model, first=1000))
+            cpu_ms, wall_ms = (time.process_time() - cpu) / count * 1e3, (time.perf_counter() - wall) / count * 1e3
+            print(f"{model}: {cpu_ms:.2f} ms CPU ({wall_ms:.2f} ms wall) per distinct 1K request (in-process)")
+        return
     asyncio.run(run(app, 50))  # warm: first render, caches
     started = time.perf_counter()
     asyncio.run(run(app, args.requests))
