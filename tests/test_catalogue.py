@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from conftest import InProcess, error_of, images_in, text_request
 
@@ -145,3 +146,19 @@ def test_pro_without_image_config_answers_1408x768(fake: InProcess) -> None:
         assert image.size == (1408, 768) and image.format == "JPEG"
     (square,) = images_in(fake.generate("gemini-3.1-flash-image", text_request("otter")).json())
     assert square.size == (1024, 1024)
+
+
+def test_serve_as_of_in_worker_processes() -> None:
+    """``gemini-mock serve --as-of`` as users run it: the date reaches every uvicorn worker."""
+    from test_cli import running
+
+    with running("--workers", "2", "--as-of", "2026-06-25") as base_url:
+        for _ in range(4):  # the kernel spreads fresh connections over both workers
+            listed = httpx.get(f"{base_url}/v1/models", params={"key": "k"}, timeout=30).json()["models"]
+            assert "models/gemini-3-pro-image-preview" not in {entry["name"] for entry in listed}
+            gone = httpx.post(f"{base_url}/v1beta/models/gemini-3.1-flash-image-preview:generateContent",
+                              params={"key": "k"}, json=text_request(), timeout=30)
+            assert gone.status_code == 404
+        served = httpx.post(f"{base_url}/v1beta/models/gemini-3-pro-image:generateContent", params={"key": "k"},
+                            json=text_request(), timeout=30)
+        assert served.status_code == 200
