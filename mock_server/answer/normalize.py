@@ -18,7 +18,7 @@ from typing import Any
 import schemas
 from schemas.wire.casing import camel_to_snake, snake_to_camel
 
-__all__ = ["Problem", "Shape", "normalize", "shape_of"]
+__all__ = ["Problem", "Shape", "enum_name", "normalize", "shape_of"]
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/_-]*={0,2}$")
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -115,9 +115,30 @@ def _type_ok(value: Any, types: tuple[str, ...]) -> bool:
     return "number" in types and isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity")
 
 
+@cache
+def _enum_numbers() -> dict[str, dict[int, str]]:
+    """Enum names by number, per proto enum type without its package (``schemas/proto_enums.json``)."""
+    tables: dict[str, list[str] | dict[str, int]] = schemas.load_json("proto_enums.json")["numbers"]
+    return {enum: ({number: name for name, number in table.items()} if isinstance(table, dict)
+                   else dict(enumerate(table))) for enum, table in tables.items()}
+
+
+def enum_name(proto_type: str, number: int) -> str | None:
+    """The name proto3 JSON's enum ``number`` stands for, or None when the enum has no such value."""
+    enum = ".".join(proto_type.split(".")[4:])  # drop "google.ai.generativelanguage.<version>"
+    return _enum_numbers().get(enum, {}).get(number)
+
+
 def _walk(value: Any, shape: Shape, path: str, problems: list[Problem]) -> Any:
     if shape.free_form:
         return value
+    if shape.enum and isinstance(value, int) and not isinstance(value, bool):
+        # proto3 JSON accepts an enum's number for its name (the legacy Python SDK sends them).
+        name = enum_name(shape.proto_type, value)
+        if name is None:
+            problems.append(Problem("invalid", path, proto_type=shape.proto_type, value=value))
+            return value
+        return name
     if not _type_ok(value, shape.types):
         # A repeated field given a scalar is reported with the element's type, as Google does.
         proto = shape.items.proto_type if shape.items and not shape.proto_type else shape.proto_type
@@ -142,16 +163,24 @@ def _walk_object(value: dict[str, Any], shape: Shape, path: str, problems: list[
     if not shape.properties:
         return value
     out: dict[str, Any] = {}
-    for key, item in value.items():
+    # Google reports a message's problems in field order (aspect_ratio before image_size however the
+    # document orders them), unknown names after the known fields' problems.
+    rank = {name: index for index, name in enumerate(shape.properties)}
+    found: list[tuple[int, int, list[Problem]]] = []
+    for position, (key, item) in enumerate(value.items()):
         name = key if key in shape.properties else shape.aliases.get(key) or shape.aliases.get(
             camel_to_snake(snake_to_camel(key))
         )
         if name is None:
-            problems.append(Problem("unknown", path, name=key))
+            found.append((len(rank), position, [Problem("unknown", path, name=key)]))
             continue
         if item is None:
             continue
-        out[name] = _walk(item, shape.properties[name], _join(path, camel_to_snake(name)), problems)
+        own: list[Problem] = []
+        out[name] = _walk(item, shape.properties[name], _join(path, camel_to_snake(name)), own)
+        found.append((rank[name], position, own))
+    for _rank, _position, own in sorted(found, key=lambda entry: entry[:2]):
+        problems.extend(own)
     for name in shape.required:
         if name not in out:
             problems.append(Problem("required", _join(path, camel_to_snake(name)), name=camel_to_snake(name)))
