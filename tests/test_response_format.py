@@ -58,8 +58,8 @@ def test_every_enum_name_maps_to_a_value_some_model_accepts() -> None:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_strings_in_the_enum_fields_get_googles_text(fake: InProcess, version: str) -> None:
     # imageSize before aspectRatio in the document: Google still reports the aspect ratio first.
-    response = fake.generate(FLASH, body_with({"responseFormat": {"image": {"imageSize": "1K", "aspectRatio": "9:16"}}}),
-                             version=version)
+    strings = {"responseFormat": {"image": {"imageSize": "1K", "aspectRatio": "9:16"}}}
+    response = fake.generate(FLASH, body_with(strings), version=version)
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["status"] == "INVALID_ARGUMENT"
