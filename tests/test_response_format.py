@@ -148,3 +148,33 @@ def test_sdk_sends_image_config_on_every_version(live_server: RunningServer, api
     data = next(part.inline_data.data for part in response.parts or [] if part.inline_data and part.inline_data.data)
     with Image.open(io.BytesIO(data)) as image:
         assert image.size == load_profile_book().profiles[FLASH].dimensions("4:3", "1K")
+
+
+def test_schema_enums_and_the_number_tables_agree() -> None:
+    """The request schema lists each enum for validation; proto_enums.json numbers the same names."""
+    numbers = load_json("proto_enums.json")["numbers"]
+    schema = load_json("generate_content_request.schema.json")["$defs"]["ImageResponseFormat"]["properties"]
+    for field, spec in schema.items():
+        enum = spec["x-proto-type"].split("v1beta.", 1)[1]
+        assert spec["enum"] == list(numbers[enum]), field
+    for field, table in TABLES.items():
+        assert set(table) < set(schema[field]["enum"]), field  # every name but *_UNSPECIFIED maps
+
+
+def test_every_request_enum_has_numbers() -> None:
+    """Every enum a request can carry is numbered, so a number is accepted in any enum field."""
+    numbers = load_json("proto_enums.json")["numbers"]
+
+    def enums(node: Any) -> list[tuple[str, list[str]]]:
+        if isinstance(node, dict):
+            own = [(node["x-proto-type"], node["enum"])] if "enum" in node and "x-proto-type" in node else []
+            return own + [found for value in node.values() for found in enums(value)]
+        if isinstance(node, list):
+            return [found for value in node for found in enums(value)]
+        return []
+
+    found = enums(load_json("generate_content_request.schema.json")) + enums(load_json("common.schema.json"))
+    assert found
+    for proto_type, names in found:
+        table = numbers[proto_type.split("v1beta.", 1)[1]]
+        assert set(names) <= set(table), proto_type
