@@ -36,6 +36,7 @@ class Shape:
     free_form: bool = False
     properties: dict[str, Shape] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # snake_case -> camelCase
+    rank: dict[str, int] = field(default_factory=dict)  # camelCase -> position among the properties
     required: tuple[str, ...] = ()
     items: Shape | None = None
     enum: frozenset[str] = frozenset()
@@ -85,6 +86,7 @@ def _compile(node: dict[str, Any], resolver: Any, seen: dict[str, Shape]) -> Sha
     for name, sub in node.get("properties", {}).items():
         shape.properties[name] = _compile(sub, resolver, seen)
         shape.aliases[camel_to_snake(name)] = name
+        shape.rank[name] = len(shape.rank)
     if "items" in node:
         shape.items = _compile(node["items"], resolver, seen)
     return shape
@@ -163,24 +165,27 @@ def _walk_object(value: dict[str, Any], shape: Shape, path: str, problems: list[
     if not shape.properties:
         return value
     out: dict[str, Any] = {}
-    # Google reports a message's problems in field order (aspect_ratio before image_size however the
-    # document orders them), unknown names after the known fields' problems.
-    rank = {name: index for index, name in enumerate(shape.properties)}
-    found: list[tuple[int, int, list[Problem]]] = []
+    start = len(problems)
+    spans: list[tuple[int, int, int, int]] = []  # (field rank, position, first problem, end)
     for position, (key, item) in enumerate(value.items()):
         name = key if key in shape.properties else shape.aliases.get(key) or shape.aliases.get(
             camel_to_snake(snake_to_camel(key))
         )
+        begin = len(problems)
         if name is None:
-            found.append((len(rank), position, [Problem("unknown", path, name=key)]))
+            problems.append(Problem("unknown", path, name=key))
+            spans.append((len(shape.properties), position, begin, begin + 1))
             continue
         if item is None:
             continue
-        own: list[Problem] = []
-        out[name] = _walk(item, shape.properties[name], _join(path, camel_to_snake(name)), own)
-        found.append((rank[name], position, own))
-    for _rank, _position, own in sorted(found, key=lambda entry: entry[:2]):
-        problems.extend(own)
+        out[name] = _walk(item, shape.properties[name], _join(path, camel_to_snake(name)), problems)
+        spans.append((shape.rank[name], position, begin, len(problems)))
+    if len(problems) > start:
+        # Google reports a message's problems in field order (aspect_ratio before image_size however
+        # the document orders them), unknown names after the known fields' problems.
+        found = problems[start:]
+        problems[start:] = [problem for _r, _p, begin, end in sorted(spans)
+                            for problem in found[begin - start:end - start]]
     for name in shape.required:
         if name not in out:
             problems.append(Problem("required", _join(path, camel_to_snake(name)), name=camel_to_snake(name)))
