@@ -178,3 +178,17 @@ def test_every_request_enum_has_numbers() -> None:
     for proto_type, names in found:
         table = numbers[proto_type.split("v1beta.", 1)[1]]
         assert set(names) <= set(table), proto_type
+
+
+def test_sdk_streaming_chat_on_v1_keeps_every_turn(live_server: RunningServer) -> None:
+    """A 3 Pro stream ends with the closing ``{"text": ""}`` event: the SDK's chat still keeps the
+    turn, and the next edit (its signatures replayed) is accepted."""
+    client = genai.Client(api_key="sdk-key", http_options=types.HttpOptions(base_url=live_server.base_url,
+                                                                             api_version="v1"))
+    chat = client.chats.create(model=PRO)
+    for turn in ("a red fox", "make it blue"):
+        chunks = list(chat.send_message_stream(turn))
+        assert chunks[-1].candidates and chunks[-1].candidates[0].finish_reason == types.FinishReason.STOP
+        assert any(part.inline_data for chunk in chunks for part in (chunk.candidates[0].content.parts or []))
+    # Per turn: the user content and the three chunks (text, image, closing event).
+    assert len(chat.get_history(curated=True)) == len(chat.get_history()) == 2 * (1 + 3)
