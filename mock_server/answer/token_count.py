@@ -6,9 +6,9 @@ without a system instruction). The fake keeps ``totalTokens`` equal to the ``pro
 generateContent bills for the same request, and splits that total without changing it:
 - text parts by running rounding over the same character count the total uses (each part gets
   the tokens its characters add), images by their input-image cost;
-- one token of each content goes to ``roleTokens`` when the content has at least two (the captured
-  answer: ``partTokens [10], roleTokens 1`` for an 11-token prompt), as the sources show only that
-  one value;
+- one token of each content's largest text part goes to ``roleTokens`` when the content has at
+  least two (the captured answer: ``partTokens [10], roleTokens 1`` for an 11-token prompt), as the
+  sources show only that one value;
 - a system instruction's parts are counted last, as its text is billed last.
 """
 
@@ -23,10 +23,11 @@ from schemas import load_profile_book
 __all__ = ["count_tokens_document"]
 
 
-def _with_role(parts: list[int]) -> dict[str, Any]:
-    if sum(parts) < 2:
+def _with_role(parts: list[int], texts: list[int]) -> dict[str, Any]:
+    """One token of the content's largest text part moves to ``roleTokens`` (images keep their cost)."""
+    largest = max(texts, key=lambda index: parts[index], default=None)
+    if largest is None or sum(parts) < 2 or parts[largest] < 1:
         return {"partTokens": parts}
-    largest = max(range(len(parts)), key=lambda index: parts[index])
     parts[largest] -= 1
     return {"partTokens": parts, "roleTokens": 1}
 
@@ -48,7 +49,8 @@ def count_tokens_document(request: ImageRequest) -> dict[str, Any]:
     for content_index, content in enumerate(request.body.get("contents", [])):
         parts = [images.get((content_index, part_index)) or text_tokens(str(part.get("text", "")))
                  for part_index, part in enumerate(content.get("parts", []))]
-        contents.append(_with_role(parts))
+        texts = [index for index in range(len(parts)) if (content_index, index) not in images]
+        contents.append(_with_role(parts, texts))
     system_parts = request.body.get("systemInstruction", {}).get("parts", [])
     system = {"partTokens": [text_tokens(str(part.get("text", ""))) for part in system_parts]} if system_parts else {}
     return {

@@ -178,8 +178,8 @@ async def stream_generate_content(request: Request, profile: ModelProfile) -> Re
     body = _body(chunks, sse, SSE_SEPARATORS[runtime.settings.sse_line_ending], stream_plan(request.scope),
                  delay.first_chunk, gap)
     headers = {"vary": "Origin, X-Origin, Referer", "cache-control": "no-cache"}
-    if sse:
-        headers["content-disposition"] = "attachment"  # as Google's SSE answers carry (obs. 2)
+    if sse:  # exactly as Google labels its SSE answers (obs. 2): no charset, an attachment
+        headers |= {"content-type": SSE_CONTENT_TYPE, "content-disposition": "attachment"}
     return StreamingResponse(body, media_type=SSE_CONTENT_TYPE if sse else JSON_CONTENT_TYPE, headers=headers)
 
 
