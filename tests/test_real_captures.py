@@ -328,6 +328,13 @@ def test_2_5_stream_puts_finish_reason_on_the_image_event() -> None:
     assert last["candidates"][0]["finishReason"] == "STOP"
     assert all("finishReason" not in event["candidates"][0] for event in events[:-1])
     assert all(kind == "text" for event in events[:-1] for kind, _ in placement(parts_of(event)))
+    # The caption streams first, in word-sized deltas, candidatesTokenCount growing (obs. 6).
+    assert len(recorded) > 2 and len(events) > 2
+    counts = [event["usageMetadata"].get("candidatesTokenCount", 0) for event in events]
+    assert counts == sorted(counts) and counts[0] < counts[-2]
+    caption = "".join(parts_of(event)[0]["text"] for event in events[:-1])
+    whole = InProcess().generate(model_of(name), request_of(name) or {}).json()
+    assert caption == parts_of(whole)[0]["text"]
     # candidatesTokensDetails first appears with the image (obs. 8).
     with_details = ["candidatesTokensDetails" in event["usageMetadata"] for event in events]
     assert with_details == [False] * (len(events) - 1) + [True]

@@ -1,7 +1,8 @@
 """``:streamGenerateContent``: the planned reply, split into chunks, as SSE or one streamed JSON array.
 
 Chunk order follows the real stream (facts §6): every part is its own chunk, in reply order, so
-thought text and thought images come first, then the answer's text and image. How the stream ends
+thought text and thought images come first, then the answer's text and image (2.5 Flash Image
+streams its text in word-sized deltas first, obs. 6). How the stream ends
 follows the captures (obs. 6, 7): 2.5 Flash Image puts ``finishReason`` (and ``groundingMetadata``)
 on the chunk with the last part; Gemini 3 models send a separate closing event
 ``{"parts": [{"text": ""}], "role": "model"}`` + ``STOP`` after it, and the chunk before reports its
@@ -29,6 +30,8 @@ stops after N chunks: no finishReason, and on the array path no closing ``]``.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -46,7 +49,10 @@ from mock_server.web.errors import JSON_CONTENT_TYPE, ApiError, error_body
 from schemas import ModelProfile, load_profile_book
 from schemas.wire.sse import SSE_CONTENT_TYPE, SSE_SEPARATORS
 
-__all__ = ["chunk_groups", "chunk_usage", "encode_chunks", "label_stream_error", "stream_generate_content"]
+__all__ = ["chunk_groups", "chunk_usage", "encode_chunks", "label_stream_error", "stream_generate_content",
+           "text_deltas"]
+
+_WORDS_PER_DELTA = 3
 
 
 
@@ -110,17 +116,54 @@ def provisional_usage(final: dict[str, Any]) -> dict[str, Any]:
             for key, value in final.items()}
 
 
+def text_deltas(text: str) -> list[str]:
+    """Word-sized pieces that join back to ``text``, as 2.5 Flash Image streams its caption (obs. 6)."""
+    words = re.findall(r"\s*\S+\s*", text) or [text]
+    return ["".join(words[start:start + _WORDS_PER_DELTA]) for start in range(0, len(words), _WORDS_PER_DELTA)]
+
+
+def _delta_chunks(document: dict[str, Any], before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """One text chunk as its word-sized deltas, candidatesTokenCount growing to ``after``'s."""
+    text = document["candidates"][0]["content"]["parts"][0]["text"]
+    pieces = text_deltas(text)
+    grown_from, grown_to = int(before.get("candidatesTokenCount", 0)), int(after.get("candidatesTokenCount", 0))
+    chunks, sent = [], 0
+    for number, piece in enumerate(pieces, start=1):
+        sent += len(piece)
+        chunk = json.loads(json.dumps(document))
+        candidate = chunk["candidates"][0]
+        candidate["content"]["parts"][0]["text"] = piece
+        if number < len(pieces):
+            for key in ("finishReason", "finishMessage", "groundingMetadata"):
+                candidate.pop(key, None)
+            grown = grown_from + (grown_to - grown_from) * sent // max(1, len(text))
+            chunk["usageMetadata"] = {key: grown if key == "candidatesTokenCount" else
+                                      int(value) - grown_to + grown if key == "totalTokenCount" else value
+                                      for key, value in after.items()
+                                      if (key != "candidatesTokensDetails" or key in before)
+                                      and (key != "candidatesTokenCount" or grown)}
+        else:
+            chunk["usageMetadata"] = after
+        chunks.append(chunk)
+    return chunks
+
+
 def encode_chunks(
     reply: Reply, rendered: dict[int, RenderedImage], request: ImageRequest, secret: str,
 ) -> list[tuple[dict[str, Any], dict[str, bytes]]]:
     """Each chunk as (document with blob markers, blobs), in stream order."""
     groups = chunk_groups(reply)
     closing = closes_separately(reply, request)
-    chunks = []
+    chunks: list[tuple[dict[str, Any], dict[str, bytes]]] = []
     for number, indices in enumerate(groups, start=1):
         final = number == len(groups) and not closing
         document, blobs = reply_document(reply, rendered, secret, indices=indices, final=final)
         document["usageMetadata"] = chunk_usage(reply, request, indices.stop)
+        part = reply.parts[indices.start] if len(indices) == 1 else None
+        if part is not None and part.text and not part.thought and not request.profile.thinking:
+            before = chunk_usage(reply, request, indices.start)
+            chunks += [(chunk, {}) for chunk in _delta_chunks(document, before, document["usageMetadata"])]
+            continue
         chunks.append((document, blobs))
     if closing:
         last, _ = chunks[-1]
