@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_server.api import files
+from mock_server.api import files, interactions
 from mock_server.api.generate import count_tokens, generate_content
 from mock_server.api.models import get_model, list_models, resolve_model
 from mock_server.api.streaming import label_stream_error, stream_generate_content
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/{version}/models/{target:path}", model_action, methods=["POST"]),
         Route("/{version}/models/{target:path}", get_model, methods=["GET"]),
         *files.routes(),
+        *interactions.routes(),
     ]
     middleware = [Middleware(GuardMiddleware), Middleware(JournalMiddleware)]
     if settings.replay_dir:
