@@ -192,3 +192,17 @@ def test_sdk_streaming_chat_on_v1_keeps_every_turn(live_server: RunningServer) -
         assert any(part.inline_data for chunk in chunks for part in (chunk.candidates[0].content.parts or []))
     # Per turn: the user content and the three chunks (text, image, closing event).
     assert len(chat.get_history(curated=True)) == len(chat.get_history()) == 2 * (1 + 3)
+
+
+@pytest.mark.parametrize("model", load_profile_book().ids())
+def test_every_ratio_and_size_of_every_model_through_the_enum_spelling(fake: InProcess, model: str) -> None:
+    """On /v1, each ratio and size a model accepts, spelled as enum names, gives the profile's pixels."""
+    profile = load_profile_book().profiles[model]
+    ratio_names = {value: name for name, value in TABLES["aspectRatio"].items()}
+    size_names = {value: name for name, value in TABLES["imageSize"].items()}
+    asked = [(ratio, profile.default_image_size) for ratio in profile.aspect_ratios]
+    asked += [("1:1", size) for size in profile.image_sizes if size in size_names]
+    for ratio, size in asked:
+        image = {"aspectRatio": ratio_names[ratio], "imageSize": size_names[size]}
+        assert image_size(fake, model, {"responseModalities": ["IMAGE"], "responseFormat": {"image": image}},
+                          "v1") == profile.dimensions(ratio, size), (ratio, size)
