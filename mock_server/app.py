@@ -14,7 +14,7 @@ from starlette.routing import Route
 from mock_server.api import files, interactions
 from mock_server.api.generate import count_tokens, generate_content
 from mock_server.api.models import get_model, list_models, resolve_model
-from mock_server.api.streaming import stream_generate_content
+from mock_server.api.streaming import label_stream_error, stream_generate_content
 from mock_server.instrument.admin import admin_routes
 from mock_server.instrument.journal import JournalMiddleware
 from mock_server.instrument.replay import ReplayMiddleware
@@ -44,8 +44,12 @@ async def model_action(request: Request) -> Response:
     handler = MODEL_ACTIONS.get(action)
     if not name or handler is None:
         raise ApiError.named("not_found_path")
-    require_key(request)
-    return await handler(request, resolve_model(name, version, action, runtime_of(request).settings))
+    try:
+        require_key(request)
+        return await handler(request, resolve_model(name, version, action, runtime_of(request).settings))
+    except ApiError as error:
+        label_stream_error(request, action, error)
+        raise
 
 
 async def on_api_error(_request: Request, exc: Exception) -> Response:

@@ -6,6 +6,7 @@ by default, or, with ``--as-of``, the ids Google served on that date (the others
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from mock_server.runtime import runtime_of
 from mock_server.settings import Settings
 from mock_server.web.errors import ApiError
 from mock_server.web.http import check_version, json_response, next_page_token, page_request, require_key
-from schemas import ModelProfile, load_profile_book
+from schemas import ModelProfile, error_catalogue, load_profile_book
 
 __all__ = ["get_model", "list_models", "resolve_model"]
 
@@ -38,7 +39,13 @@ def resolve_model(name: str, version: str, method: str, settings: Settings | Non
     model_id = name.removeprefix("models/")
     profile = _served(model_id, settings)
     if profile is None or method not in profile.resource["supportedGenerationMethods"] + ["streamGenerateContent"]:
-        raise ApiError.named("model_not_found", model=model_id, version=version, method=method)
+        # The streaming method is named generateContent in this text too (obs. 9).
+        named = "generateContent" if method == "streamGenerateContent" else method
+        error = ApiError.named("model_not_found", model=model_id, version=version, method=named)
+        debug = error_catalogue()["errors"]["model_not_found"]["debugInfo"]
+        error.details = [{"@type": "type.googleapis.com/google.rpc.DebugInfo",
+                          "detail": debug.format(message=error.message, quoted=json.dumps(error.message))}]
+        raise error
     return profile
 
 
