@@ -162,11 +162,13 @@ class ModelProfile:
     def default_output_mime_type(self) -> str:
         return str(self.data["outputMimeTypes"][0])
 
-    @property
-    def service_tier(self) -> str | None:
-        """``usageMetadata.serviceTier`` as this model reports it (None: not reported)."""
-        tier = (self.data.get("usageReport") or {}).get("serviceTier")
-        return None if tier is None else str(tier)
+    def service_tier(self, day: date | None = None) -> str | None:
+        """``usageMetadata.serviceTier`` as this model reported it on ``day`` (None: today; None: absent)."""
+        report = self.data.get("usageReport") or {}
+        since = parse_date(report.get("serviceTierSince"))
+        if report.get("serviceTier") is None or (day is not None and since is not None and day < since):
+            return None
+        return str(report["serviceTier"])
 
     @property
     def thoughts_reporting(self) -> str:

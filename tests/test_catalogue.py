@@ -162,3 +162,13 @@ def test_serve_as_of_in_worker_processes() -> None:
         served = httpx.post(f"{base_url}/v1beta/models/gemini-3-pro-image:generateContent", params={"key": "k"},
                             json=text_request(), timeout=30)
         assert served.status_code == 200
+
+
+def test_service_tier_appears_from_its_date_on() -> None:
+    """obs. 19: absent from 2025 captures, present from about July 2026 (catalogue serviceTierSince)."""
+    for as_of, expected in (("2026-06-30", None), ("2026-07-01", "standard"), (None, "standard")):
+        app = InProcess(Settings(as_of=as_of))
+        usage = app.generate("gemini-3-pro-image", text_request("tier")).json()["usageMetadata"]
+        assert usage.get("serviceTier") == expected
+        blocked = app.generate("gemini-3-pro-image", text_request("tier"), headers={"X-Mock-Scenario": "image_safety"})
+        assert blocked.json()["usageMetadata"].get("serviceTier") == expected

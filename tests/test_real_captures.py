@@ -6,9 +6,9 @@ where the capture kept no request, the smallest request its notes describe) and 
 capture shows: key paths and their order, usage relations, where signatures sit, how streams are cut
 into events and how they end, error texts, body formatting, image format and size.
 
-Values that depend on the model catalogue (output format, default size, token accounting) are
-owned by issue 8a; assertions that only hold once that work lands are marked with
-``NEEDS_CATALOGUE`` (reason "catalogue (8a)") so they can be flipped to plain assertions after it.
+Values that depend on the model catalogue (output format, default size, token accounting) come from
+``schemas/model_profiles.json``. Captures recorded before ``usageMetadata.serviceTier`` existed
+(obs. 19: absent in 2025, present from about July 2026) are replayed ``--as-of`` a date of their era.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ import pytest
 from conftest import API_KEY, InProcess
 from PIL import Image
 
+from mock_server.settings import Settings
 from schemas import validator
 
 CAPTURES = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "real-captures"
 pytestmark = pytest.mark.skipif(not CAPTURES.is_dir(), reason=f"real captures not found at {CAPTURES}")
 
-NEEDS_CATALOGUE = pytest.mark.xfail(
-    reason="catalogue (8a): output format, default size and usage accounting per model", strict=False,
-)
+# A date before the catalogue's serviceTierSince, when every 2025 capture's model was served.
+BEFORE_SERVICE_TIER = "2026-01-01"
 
 # Preview ids Google has shut down are replayed against the id that replaced them.
 SUCCESSOR = {"gemini-2.5-flash-image-preview": "gemini-2.5-flash-image"}
@@ -85,13 +85,20 @@ def served(model: str) -> bool:
     return InProcess().request("GET", f"/v1beta/models/{model}", headers={"x-goog-api-key": API_KEY}).is_success
 
 
+def era(name: str) -> str | None:
+    """The --as-of date to replay a capture at: before serviceTier for captures that lack it."""
+    chunks = capture(name)["response"].get("_sse_chunks") or [capture(name)["response"]]
+    usages = [chunk["usageMetadata"] for chunk in chunks if isinstance(chunk, dict) and "usageMetadata" in chunk]
+    return BEFORE_SERVICE_TIER if usages and not any("serviceTier" in usage for usage in usages) else None
+
+
 def replay(name: str, *, stream: bool = False, version: str = "v1beta", **headers: str) -> httpx.Response:
     model, body = model_of(name), request_of(name)
     if body is None or not served(model):
         pytest.skip(f"{name}: no replayable request or model {model} not served")
     action = "streamGenerateContent?alt=sse" if stream else "generateContent"
-    return InProcess().request("POST", f"/{version}/models/{model}:{action}", json=body,
-                               headers={"x-goog-api-key": API_KEY, **headers})
+    return InProcess(Settings(as_of=era(name))).request("POST", f"/{version}/models/{model}:{action}", json=body,
+                                                        headers={"x-goog-api-key": API_KEY, **headers})
 
 
 def key_paths(value: Any, prefix: str = "") -> list[str]:
@@ -198,19 +205,7 @@ def usage_relations(usage: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def pending_usage(name: str) -> Any:
-    """2026 captures (serviceTier, 3.1 Flash accounting) need 8a's usage work."""
-    recorded = "serviceTier" in capture(name)["response"]["usageMetadata"]
-    return pytest.param(name, marks=NEEDS_CATALOGUE) if recorded else name
-
-
-def pending_format(name: str) -> Any:
-    """JPEG output and 3 Pro's 1408x768 default need 8a's per-model formats and sizes."""
-    jpeg = capture(name)["images"][0]["format"] == "JPEG"
-    return pytest.param(name, marks=NEEDS_CATALOGUE) if jpeg else name
-
-
-@pytest.mark.parametrize("name", [pending_usage(name) for name in IMAGE_SUCCESSES])
+@pytest.mark.parametrize("name", IMAGE_SUCCESSES)
 def test_usage_relations_match_the_capture(name: str) -> None:
     response = replay(name)
     assert usage_relations(response.json()["usageMetadata"]) == usage_relations(capture(name)["response"]
@@ -232,7 +227,7 @@ def decoded_image(document: dict[str, Any]) -> tuple[str, str, tuple[int, int]]:
         return part["inlineData"]["mimeType"], str(image.format), image.size
 
 
-@pytest.mark.parametrize("name", [pending_format(name) for name in SIZED])
+@pytest.mark.parametrize("name", SIZED)
 def test_image_format_and_size_match_the_capture(name: str) -> None:
     recorded = capture(name)["images"][0]
     mime, fmt, size = decoded_image(replay(name).json())
@@ -309,7 +304,6 @@ def stream_key_paths(name: str, response: httpx.Response) -> tuple[list[list[str
     return [key_paths(event) for event in recorded], [key_paths(event) for event in events]
 
 
-@NEEDS_CATALOGUE
 def test_stream_usage_keys_in_googles_order() -> None:
     recorded, got = stream_key_paths("vercel-ai__issue10660_stream_3pro_a",
                                      replay("vercel-ai__issue10660_stream_3pro_a", stream=True))

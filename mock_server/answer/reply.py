@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 from mock_server.answer.images import ImageCache, ImageSpec, RenderedImage
@@ -112,8 +113,9 @@ def plan_reply(request: ImageRequest, settings: Settings) -> Reply:
     if "IMAGE" in request.modalities:
         parts.append(PlannedPart(image=final, signed=profile.thinking, signature_chars=weight))
     images = sum(1 for part in parts if part.image is not None)
+    day = date.fromisoformat(settings.as_of) if settings.as_of else None
     usage = usage_metadata(request, images=images, text_tokens=text_tokens, thoughts=thoughts_tokens(request, key),
-                           overhead=overhead_tokens(request, key))
+                           overhead=overhead_tokens(request, key), service_tier=profile.service_tier(day))
     thoughts = thought_parts(request, final if "IMAGE" in request.modalities else None, settings)
     return Reply(model_version=profile.model_version, response_id=new_response_id(), parts=thoughts + tuple(parts),
                  usage=usage, grounding=synthetic_grounding(request))

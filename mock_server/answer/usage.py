@@ -32,8 +32,8 @@ def overhead_tokens(request: ImageRequest, key: str) -> int:
 
 
 def usage_metadata(
-    request: ImageRequest, *, images: int, text_tokens: int, thoughts: int, tool_use_tokens: int = 0,
-    overhead: int = 0,
+    request: ImageRequest, *, images: int, text_tokens: int, thoughts: int, service_tier: str | None,
+    tool_use_tokens: int = 0, overhead: int = 0,
 ) -> dict[str, Any]:
     """Counts for a response with ``images`` final images and ``text_tokens`` of answer text.
 
@@ -41,7 +41,8 @@ def usage_metadata(
     and is absent from a text-only answer; candidatesTokenCount also covers the answer text and, on
     Gemini 3, an ``overhead`` beyond them; models whose catalogue ``usageReport.thoughts`` is
     'inCandidates' (3.1 Flash) fold thinking into candidatesTokenCount and have no thoughtsTokenCount.
-    Zero-valued counts are omitted (proto3 JSON); serviceTier closes the object as in captures.
+    Zero-valued counts are omitted (proto3 JSON); ``service_tier`` (the profile's on the date answered
+    for) closes the object as in captures.
     """
     profile = request.profile
     prompt = request.prompt_text_tokens + request.prompt_image_tokens
@@ -63,6 +64,6 @@ def usage_metadata(
         usage["thoughtsTokenCount"] = thoughts
     if tool_use_tokens:
         usage["toolUsePromptTokenCount"] = tool_use_tokens
-    if profile.service_tier:
-        usage["serviceTier"] = profile.service_tier
+    if service_tier:
+        usage["serviceTier"] = service_tier
     return usage

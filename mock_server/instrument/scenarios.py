@@ -158,8 +158,9 @@ def reshape(scenario: Scenario, request: ImageRequest, reply: Reply) -> Reply:
     """A content scenario's reply, billed as Google bills it (facts §4c)."""
     spec = scenario.spec
     thoughts = int(reply.usage.get("thoughtsTokenCount", 0))
+    tier = reply.usage.get("serviceTier")  # as planned for the date answered for
     if "blockReason" in spec:  # the prompt itself was refused: no candidate, no thinking billed
-        usage = usage_metadata(request, images=0, text_tokens=0, thoughts=0)
+        usage = usage_metadata(request, images=0, text_tokens=0, thoughts=0, service_tier=tier)
         return reply.with_changes(parts=(), has_candidate=False, finish_reason=None, finish_message=None,
                                   prompt_feedback={"blockReason": spec["blockReason"]}, usage=usage)
     if "interimImages" in spec:
@@ -169,11 +170,11 @@ def reshape(scenario: Scenario, request: ImageRequest, reply: Reply) -> Reply:
         text = answer_text(request).replace("Here is the", "I can describe the")
         tokens = load_profile_book().text_tokens(text)
         part = PlannedPart(text=text, signed=request.profile.thinking)
-        usage = usage_metadata(request, images=0, text_tokens=tokens, thoughts=thoughts)
+        usage = usage_metadata(request, images=0, text_tokens=tokens, thoughts=thoughts, service_tier=tier)
         return reply.with_changes(parts=(part,), usage=usage)
     # Blocked or declined output: no parts, nothing billed for candidates, thinking still billed.
     message = error_catalogue()["finishMessages"].get(finish)
-    usage = usage_metadata(request, images=0, text_tokens=0, thoughts=thoughts)
+    usage = usage_metadata(request, images=0, text_tokens=0, thoughts=thoughts, service_tier=tier)
     return reply.with_changes(parts=(), finish_reason=finish, finish_message=message, usage=usage)
 
 
