@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
 from contract_tests.checks.base import GENERATING, CheckContext, Failure, Skip, check, success_body, walk_parts
 from contract_tests.generation.cases import Exchange
 from contract_tests.generation.images import decode_image, mime_of_bytes
-from schemas import load_profile_book, load_schema
+from schemas import ModelProfile, load_profile_book, load_schema
 from schemas.wire.b64 import decode_strict_base64 as decode_b64
 
-__all__ = ["final_images", "image_dimensions", "image_payload", "image_present_or_explained"]
+__all__ = ["final_images", "image_dimensions", "image_payload", "image_present_or_explained", "size_tier"]
 
 # Inferred ratios are not exact in real captures (facts §11.2): allow this relative deviation.
 _INFERRED_RATIO_TOLERANCE = 0.10
@@ -57,6 +58,17 @@ def image_payload(exchange: Exchange, context: CheckContext) -> Iterator[Failure
         raise Skip("no image in response")
 
 
+def size_tier(profile: ModelProfile, width: int, height: int) -> str:
+    """The image size whose pixel count (averaged over the model's ratios) is nearest, on a log scale."""
+    pixels = width * height
+
+    def distance(size: str) -> float:
+        counts = [w * h for w, h in (profile.dimensions(r, size) for r in profile.aspect_ratios)]
+        return abs(math.log(pixels / (sum(counts) / len(counts))))
+
+    return min(profile.image_sizes, key=distance)
+
+
 def _ratio(width: int, height: int) -> float:
     return width / height
 
@@ -67,7 +79,8 @@ def image_dimensions(exchange: Exchange, context: CheckContext) -> Iterator[Fail
     requested aspect ratio and image size (the default size when none is requested, 1:1 when neither a
     ratio nor an input image is given). When the ratio is inferred from an input image the check is
     looser: the output's shape must be within 10% of the accepted ratio nearest an input image's shape,
-    because real outputs deviate from the table there."""
+    because real outputs deviate from the table there, and its pixel count must lie in the requested
+    size tier (a 4K edit answered at 1K is caught)."""
     document = success_body(exchange)
     profile = load_profile_book().get(exchange.case.model)
     expect = exchange.case.expect
@@ -97,6 +110,10 @@ def image_dimensions(exchange: Exchange, context: CheckContext) -> Iterator[Fail
         if deviation > _INFERRED_RATIO_TOLERANCE:
             yield Failure("output shape is far from the ratio inferred from the input image", where + "/data",
                           " or ".join(sorted(targets)), "x".join(map(str, actual)))
+        tier = size_tier(profile, *actual)
+        if tier != size:
+            yield Failure(f"edit answered in the {tier} size tier instead of {size}", where + "/data", size,
+                          f"{'x'.join(map(str, actual))} ({tier})")
     if not seen:
         raise Skip("no decodable final image")
 

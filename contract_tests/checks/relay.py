@@ -7,15 +7,15 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from contract_tests.cases import Exchange
 from contract_tests.checks.base import CheckContext, Failure, Skip, camel_view, check
+from contract_tests.generation.cases import Exchange, Purpose
 from contract_tests.sandwich.compare import Difference, answer_differences, body_differences
 from contract_tests.sandwich.session import SCENARIO_TIMEOUT_S, Evidence, SandwichRun
 from schemas.wire.sse import parse_sse
 
 __all__ = ["relay_differential", "relay_fault_fidelity", "relay_forwarding"]
 
-_POSTS = ("generate", "casing", "auth", "negative", "multi_turn", "stream", "settings", "relay")
+_POSTS: tuple[Purpose, ...] = ("generate", "casing", "auth", "negative", "multi_turn", "stream", "settings", "relay")
 # Findings of the sandwich explain what these checks would report about the same exchange.
 _CONTENT_CHECKS = ("image_dimensions", "usage_arithmetic", "settings_effective", "casing_tolerance",
                    "image_present_or_explained", "status_code_conformance")
@@ -61,7 +61,7 @@ def relay_fault_fidelity(exchange: Exchange, context: CheckContext) -> Iterator[
     ``promptFeedback.blockReason``, and a cut stream's error event. Retrying is allowed (the journal
     shows each attempt); changing a 503 into a 500, losing the retry hint, or holding the client longer
     than the scenario timeout is not: clients decide whether and when to retry from exactly these."""
-    sandwich, evidence = _evidence(exchange, context)
+    _sandwich, evidence = _evidence(exchange, context)
     if not evidence.probe.startswith("scenario:"):
         raise Skip("not judged: not a scenario probe")
     name = evidence.probe.removeprefix("scenario:")

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from contract_tests.cases import Exchange
 from contract_tests.checks.base import CheckContext, Failure, check
+from contract_tests.generation.cases import Exchange, Purpose
 from contract_tests.sandwich.session import SandwichRun
 from schemas.wire.redaction import worth_redacting
 
 __all__ = ["security_leakage"]
 
-_ALL = ("generate", "casing", "auth", "negative", "multi_turn", "stream", "models", "settings", "relay")
+_ALL: tuple[Purpose, ...] = ("generate", "casing", "auth", "negative", "multi_turn", "stream", "models", "settings",
+                             "relay")
 # Hosts of Google's own API: named in a relay's response headers, they reveal where it forwards to
 # (Google's bodies mention them legitimately, e.g. in quota details, so only headers are scanned).
 _GOOGLE_API_HOSTS = ("generativelanguage.googleapis.com", "aiplatform.googleapis.com")

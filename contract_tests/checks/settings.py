@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 
-from contract_tests.cases import Exchange
 from contract_tests.checks.base import CheckContext, Failure, Skip, check, success_body
-from contract_tests.checks.images import decode_b64, final_images
-from contract_tests.images import decode_image
-from schemas import ModelProfile, load_profile_book
+from contract_tests.checks.images import decode_b64, final_images, size_tier
+from contract_tests.generation.cases import Exchange
+from contract_tests.generation.images import decode_image
+from schemas import load_profile_book
 
-__all__ = ["settings_effective", "size_tier"]
+__all__ = ["settings_effective"]
 
 _SHAPE_TOLERANCE = 0.02
-
-
-def size_tier(profile: ModelProfile, width: int, height: int) -> str:
-    """The image size whose pixel count (averaged over the model's ratios) is nearest, on a log scale."""
-    pixels = width * height
-
-    def distance(size: str) -> float:
-        counts = [w * h for w, h in (profile.dimensions(r, size) for r in profile.aspect_ratios)]
-        return abs(math.log(pixels / (sum(counts) / len(counts))))
-
-    return min(profile.image_sizes, key=distance)
 
 
 def _images(exchange: Exchange) -> list[tuple[str, int, int]]:

@@ -32,6 +32,7 @@ __all__ = [
     "models_cases",
     "multi_turn_case",
     "negative_cases",
+    "parity_cases",
     "stream_case",
     "thinking_model",
 ]
@@ -180,3 +181,13 @@ def exploration_strategies(config: RunConfig) -> tuple[st.SearchStrategy[Case], 
     """(valid, invalid) strategies for this run's models, auth styles and sizes."""
     valid = valid_cases(config.models, config.required_auth_styles, config.image_sizes or None)
     return valid, invalid_cases(config.models, config.auth)
+
+
+def parity_cases(config: RunConfig, pricing: Pricing) -> list[Case]:
+    """The same core requests on each parity version (/v1: google-genai 3.x's default): list models,
+    one baseline per model, one stream."""
+    cases: list[Case] = []
+    for version in config.parity_versions:
+        core = [models_cases(config)[0], *baseline_cases(config, pricing), stream_case(config, pricing)]
+        cases += [replace(case, api_version=version, label=f"{case.label} on /{version}") for case in core]
+    return cases

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from contract_tests.checks.base import camel_view, pointer
+from schemas.wire.casing import map_keys, snake_to_camel
 
 __all__ = ["Difference", "answer_differences", "body_differences", "strip_volatile"]
 
@@ -31,6 +31,15 @@ class Difference:
     where: str
     expected: Any = None
     actual: Any = None
+
+
+def pointer(*tokens: str | int) -> str:
+    """An RFC 6901 JSON pointer from path tokens."""
+    return "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
+
+
+def camel_view(document: Any) -> Any:
+    return map_keys(document, snake_to_camel)
 
 
 def _same_string(sent: str, received: str) -> bool:

@@ -7,14 +7,14 @@ and size, and two different prompts for the same model (an answer cached across 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from contract_tests.budget import Pricing
-from contract_tests.cases import Case, Expectation, InputImage, b64encode
 from contract_tests.config import RunConfig
-from contract_tests.images import make_image, writable_mime_types
-from contract_tests.strategies import base_document
+from contract_tests.generation.cases import Case, Expectation, InputImage, b64encode
+from contract_tests.generation.images import make_image, writable_mime_types
+from contract_tests.generation.strategies import base_document
 from schemas import ModelProfile, load_json, load_profile_book
 
 __all__ = ["SCENARIO_PROBES", "Probe", "sandwich_probes", "scenario_expectation"]
@@ -23,6 +23,8 @@ __all__ = ["SCENARIO_PROBES", "Probe", "sandwich_probes", "scenario_expectation"
 SCENARIO_PROBES = ("rate_limited", "overloaded", "internal", "deadline_exceeded", "prompt_blocked",
                    "image_safety", "no_image", "stream_cut")
 _NON_DEFAULT_RATIO = "16:9"
+# USD per image for (model, size): probes use each model's cheapest size where the size is not the point.
+Price = Callable[[str, str], float]
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,10 @@ def _case(kind: str, model: str, document: dict[str, Any], expect: Expectation, 
                             casing=casing, auth=config.auth, expect=expect))
 
 
-def _scenario_probes(config: RunConfig, pricing: Pricing) -> list[Probe]:
+def _scenario_probes(config: RunConfig, price: Price) -> list[Probe]:
     model = config.models[0]
     profile = _profile(model)
-    size = min(profile.image_sizes, key=lambda s: pricing.per_image(model, s))
+    size = min(profile.image_sizes, key=lambda s: price(model, s))
     probes = []
     for name in SCENARIO_PROBES:
         document = base_document(f"[mock:{name}] a red kite over the sea", [], "standard", "1:1", None, None)
@@ -101,10 +103,10 @@ def _snake_probe(config: RunConfig) -> list[Probe]:
     return [_case("snake_case generation_config", model, document, expect, config, purpose="casing", casing="snake")]
 
 
-def _cache_probes(config: RunConfig, pricing: Pricing) -> list[Probe]:
+def _cache_probes(config: RunConfig, price: Price) -> list[Probe]:
     model = config.models[0]
     profile = _profile(model)
-    size = min(profile.image_sizes, key=lambda s: pricing.per_image(model, s))
+    size = min(profile.image_sizes, key=lambda s: price(model, s))
     explicit = size if len(profile.image_sizes) > 1 else None
     probes = []
     for kind, prompt in (("cache:a", "A blue bicycle against a yellow wall"),
@@ -116,7 +118,7 @@ def _cache_probes(config: RunConfig, pricing: Pricing) -> list[Probe]:
     return probes
 
 
-def sandwich_probes(config: RunConfig, pricing: Pricing) -> list[Probe]:
+def sandwich_probes(config: RunConfig, price: Price) -> list[Probe]:
     """Every fixed probe for this run's models, cheapest first."""
-    return [*_scenario_probes(config, pricing), *_cache_probes(config, pricing), *_snake_probe(config),
+    return [*_scenario_probes(config, price), *_cache_probes(config, price), *_snake_probe(config),
             *_size_probes(config)]

@@ -1,7 +1,8 @@
 """One sandwich run: tag every request sent through the relay, find what the fake received, and ask
 the fake the same question directly.
 
-Requests are tagged in the prompt text (relays may strip custom headers), so the suite finds its own
+Sending is ``contract_tests.execution.relay``'s; this module holds what is known. Requests are
+tagged in the prompt text (relays may strip custom headers), so the suite finds its own
 entries in the fake's journal even when other traffic is there. The journal is read once, before the
 direct requests (which carry the same tags), so forwarded entries are the relay's alone.
 """
@@ -13,16 +14,11 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import httpx
-
-from contract_tests.budget import Pricing
-from contract_tests.cases import Case, Exchange
 from contract_tests.config import RunConfig
-from contract_tests.sandwich.probes import Probe, sandwich_probes
+from contract_tests.generation.cases import Case, Exchange
 from contract_tests.sandwich.upstream import UpstreamFake, entry_mentions
-from contract_tests.target import Target
 
-__all__ = ["Evidence", "SandwichRun", "TaggingTarget", "tag_document"]
+__all__ = ["SCENARIO_TIMEOUT_S", "Evidence", "SandwichRun", "tag_document"]
 
 # A relay that retries an upstream failure is allowed to; one that holds a request longer than this
 # is reported (and the suite does not wait for it: scenario probes never sleep for a retry hint).
@@ -89,53 +85,3 @@ class SandwichRun:
         entries = [entry for entry in self.upstream.journal() if int(entry.get("id") or 0) > self.since]
         for evidence in self.evidence.values():
             evidence.forwarded = [entry for entry in entries if entry_mentions(entry, evidence.tag)]
-
-    def ask_directly(self, exchanges: list[Exchange]) -> None:
-        """Send every forwarded request to the fake directly, as the relay should have (its key, header auth)."""
-        direct_config = replace(self.config, base_url=self.upstream.root, api_key=self.upstream.api_key or "direct",
-                                max_requests=None, budget_usd=None, rate_limit_per_min=None)
-        with Target(direct_config, pricing=Pricing()) as target:
-            for exchange in exchanges:
-                evidence = self.evidence.get(exchange.index)
-                if evidence is None or not evidence.forwarded or exchange.status is None:
-                    continue
-                case = replace(exchange.case, auth="header", wrong_key=False)
-                try:
-                    evidence.direct = target.send(case)
-                except Exception:  # the fake stopped answering: judge without a direct answer
-                    continue
-
-
-class TaggingTarget(Target):
-    """The relay as a Target whose requests carry the sandwich's tags; scenario probes time out early."""
-
-    def __init__(self, config: RunConfig, sandwich: SandwichRun, **kwargs: Any) -> None:
-        super().__init__(config, **kwargs)
-        self.sandwich = sandwich
-        self.probe = ""
-
-    def send(self, case: Case) -> Exchange:
-        case = self.sandwich.tag(case, len(self.exchanges), self.probe)
-        if not self.probe.startswith("scenario:"):
-            return super().send(case)
-        saved = self._client.timeout
-        self._client.timeout = httpx.Timeout(min(SCENARIO_TIMEOUT_S, self.config.timeout_s))
-        try:
-            return super().send(case)
-        finally:
-            self._client.timeout = saved
-
-    def send_probes(self, pricing: Pricing) -> list[Probe]:
-        """Send the fixed probes; a probe the relay did not answer in time is recorded, not fatal."""
-        from contract_tests.target import TargetUnreachable
-
-        probes = sandwich_probes(self.config, pricing)
-        for probe in probes:
-            self.probe = probe.kind
-            try:
-                self.send(probe.case)
-            except TargetUnreachable:
-                continue  # recorded as an exchange without status; relay_fault_fidelity reports it
-            finally:
-                self.probe = ""
-        return probes

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from contract_tests.cases import Exchange
-from contract_tests.results import CheckResult, RunResult
+from contract_tests.generation.cases import Exchange
+from contract_tests.reporting.results import CheckResult, RunResult
 from schemas.wire.casing import map_strings
 
 __all__ = ["SEVERITY_ORDER", "Headline", "body_excerpt", "failure_lines", "headlines"]
