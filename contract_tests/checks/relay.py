@@ -129,9 +129,15 @@ def relay_forwarding(exchange: Exchange, context: CheckContext) -> Iterator[Fail
     rather than stripped, the same model, ratio and size; a 200 is never invented without asking the
     upstream (a cache across different prompts); and the upstream accepts the relay's own key, not the
     client's. Fields the relay adds are noted, not failed."""
-    _sandwich, evidence = _evidence(exchange, context)
+    sandwich, evidence = _evidence(exchange, context)
     if not evidence.forwarded:
-        if exchange.status == 200:
+        if exchange.status in (400, 401, 403) and exchange.case.expect.error is None and sandwich.refused_upstream:
+            yield Failure("the upstream refused the key the relay sent: the relay forwards the client's key "
+                          "instead of its own", "", "the relay's upstream key",
+                          f"{sandwich.refused_upstream} requests refused upstream before reading their body")
+            context.supersede(exchange.index, "relay_forwarding", "relay_fault_fidelity", *_CONTENT_CHECKS,
+                              "auth_styles", "streaming")
+        elif exchange.status == 200:
             yield Failure("the relay answered 200 without asking the upstream (a cached or invented answer)",
                           "", "a forwarded request", "no journal entry")
             context.supersede(exchange.index, "relay_forwarding", "relay_differential", *_CONTENT_CHECKS)

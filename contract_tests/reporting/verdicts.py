@@ -55,6 +55,8 @@ def _is_google_envelope(document: Any) -> bool:
 def _signature(exchange: Exchange) -> tuple[int, str]:
     document = exchange.json
     if _is_google_envelope(document):
+        if "API_KEY_INVALID" in json.dumps(document["error"].get("details")):
+            return exchange.status or 0, "API_KEY_INVALID"
         return exchange.status or 0, str(document["error"]["status"])
     return exchange.status or 0, "foreign" if document is not None else "not JSON"
 
@@ -65,10 +67,11 @@ def _cause(status: int, kind: str, result: RunResult) -> tuple[str, str]:
     if status == 404 and path.rsplit("/", 1)[-1] in ("v1beta", "v1", "v1alpha", "models"):
         return (f"the base URL ends with '{path.rsplit('/', 1)[-1]}', so every path is doubled "
                 "(/v1beta/v1beta/...)", f"pass the root: --base-url {result.target[: -len(path) or None]}")
-    if status in (401, 403) or kind in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+    if status in (401, 403) or kind in ("UNAUTHENTICATED", "PERMISSION_DENIED", "API_KEY_INVALID"):
         others = ", ".join(f"--auth {style}" for style in ("header", "query", "bearer") if style != auth)
-        return (f"the key was refused (HTTP {status}) when sent as --auth {auth}",
-                f"check the key, or try {others} (the relay may expect another auth style)")
+        return (f"the key was refused (HTTP {status} {kind}) when sent as --auth {auth}",
+                f"check the key (a relay must send its own key upstream, not the client's), or try {others} "
+                "(the relay may expect another auth style)")
     if status == 404:
         return "every model path is unknown (HTTP 404)", "check the base URL's path prefix and the model names"
     if kind in ("foreign", "not JSON"):

@@ -16,7 +16,7 @@ from typing import Any
 
 from contract_tests.config import RunConfig
 from contract_tests.generation.cases import Case, Exchange
-from contract_tests.sandwich.upstream import UpstreamFake, entry_mentions
+from contract_tests.sandwich.upstream import UpstreamFake, entry_mentions, refused_without_body
 
 __all__ = ["SCENARIO_TIMEOUT_S", "Evidence", "SandwichRun", "tag_document"]
 
@@ -64,7 +64,9 @@ class SandwichRun:
         self.run_id = secrets.token_hex(4)
         self.evidence: dict[int, Evidence] = {}
         self.since = 0
-        self.journal_error: str | None = None
+        # Requests the fake refused for their key before reading a body (so without a tag): a relay that
+        # sends the client's key upstream leaves these.
+        self.refused_upstream = 0
 
     def start(self) -> None:
         """Remember where the journal stands (raises UpstreamUnavailable when it cannot be read)."""
@@ -83,5 +85,8 @@ class SandwichRun:
     def collect(self) -> None:
         """Read the journal once and attach every forwarded entry to the exchange it belongs to."""
         entries = [entry for entry in self.upstream.journal() if int(entry.get("id") or 0) > self.since]
+        matched: set[int] = set()
         for evidence in self.evidence.values():
             evidence.forwarded = [entry for entry in entries if entry_mentions(entry, evidence.tag)]
+            matched.update(id(entry) for entry in evidence.forwarded)
+        self.refused_upstream = sum(1 for e in entries if id(e) not in matched and refused_without_body(e))

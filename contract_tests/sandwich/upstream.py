@@ -12,14 +12,25 @@ from urllib.parse import urlsplit
 
 import httpx
 
-__all__ = ["UpstreamFake", "entry_mentions"]
+__all__ = ["UpstreamFake", "entry_mentions", "refused_without_body"]
 
 
 def entry_mentions(entry: dict[str, Any], tag: str) -> bool:
-    """True when a journal entry's prompt or body carries ``tag`` (the suite's request marker)."""
-    if tag in str(entry.get("prompt") or ""):
-        return True
-    return tag in json.dumps(entry.get("body"), ensure_ascii=False)
+    """True when a journal entry is the request tagged ``tag``: its prompt (the last user turn) carries
+    the tag; the whole body only when the fake resolved no prompt (a request it refused). A later turn
+    replays earlier tagged prompts in its history, so the body alone would match them too."""
+    prompt = entry.get("prompt")
+    if prompt is not None:
+        return tag in str(prompt)
+    body = entry.get("body")
+    contents = body.get("contents") if isinstance(body, dict) else None
+    last_turn = contents[-1] if isinstance(contents, list) and contents else body
+    return tag in json.dumps(last_turn, ensure_ascii=False)
+
+
+def refused_without_body(entry: dict[str, Any]) -> bool:
+    """An entry the fake refused for its key before reading the body: no tag can identify it."""
+    return entry.get("status") in (400, 401, 403) and not entry.get("body") and entry.get("method") == "POST"
 
 
 @dataclass(frozen=True)
