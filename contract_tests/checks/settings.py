@@ -8,7 +8,7 @@ from contract_tests.checks.base import CheckContext, Failure, Skip, check, succe
 from contract_tests.checks.images import decode_b64, final_images, size_tier
 from contract_tests.generation.cases import Exchange
 from contract_tests.generation.images import decode_image
-from schemas import load_profile_book
+from schemas import ModelProfile, load_profile_book
 
 __all__ = ["settings_effective"]
 
@@ -28,13 +28,24 @@ def _images(exchange: Exchange) -> list[tuple[str, int, int]]:
     return found
 
 
+def _setting_in_force(profile: ModelProfile, width: int, height: int) -> tuple[str, str] | None:
+    """The (ratio, size) of the profile whose exact pixels the image has, if any."""
+    for size in profile.image_sizes:
+        for ratio in profile.aspect_ratios:
+            if profile.dimensions(ratio, size) == (width, height):
+                return ratio, size
+    return None
+
+
 @check("settings_effective", "major", ("casing", "settings"))
 def settings_effective(exchange: Exchange, context: CheckContext) -> Iterator[Failure]:
-    """The settings of a valid request took effect, whatever its spelling: the image has the requested
-    aspect ratio and lies in the requested size tier (pixel count), also on edits whose ratio is
-    inferred from the input image. A relay that drops a snake_case ``generation_config`` or an unknown
-    -to-it field answers 200 with a default 1:1 1K image; this check names that cause, where
-    ``image_dimensions`` and ``usage_arithmetic`` would only see a wrong size or a wrong bill."""
+    """The settings of a valid request took effect, whatever its spelling: when the image has exactly
+    the pixels of another (ratio, size) of the model's table, the requested ``aspectRatio`` or
+    ``imageSize`` was ignored; on edits, whose ratio is inferred from the input image, the size tier
+    (pixel count) must be the requested one. A relay that drops a snake_case ``generation_config`` or a
+    field it does not know answers 200 with the default 1:1 1K image; this check names that cause, where
+    ``image_dimensions`` and ``usage_arithmetic`` would only see a wrong size or a wrong bill. Images of
+    no size in the table are ``image_dimensions``' finding."""
     profile = load_profile_book().get(exchange.case.model)
     expect = exchange.case.expect
     if profile is None or expect.image_size is None:
@@ -45,18 +56,20 @@ def settings_effective(exchange: Exchange, context: CheckContext) -> Iterator[Fa
     size = profile.canonical_image_size(expect.image_size) or profile.default_image_size
     spelling = "" if exchange.case.casing == "camel" else f" ({exchange.case.casing} spelling)"
     for where, width, height in images:
-        failed = False
-        if expect.aspect_ratio:
-            wanted = profile.ratio_value(expect.aspect_ratio)
-            if abs(width / height / wanted - 1) > _SHAPE_TOLERANCE:
-                failed = True
-                yield Failure(f"aspectRatio {expect.aspect_ratio} did not take effect{spelling}", where,
-                              expect.aspect_ratio, f"{width}x{height}")
-        tier = size_tier(profile, width, height)
-        if tier != size:
-            failed = True
-            edit = " on an edit" if expect.input_images else ""
-            yield Failure(f"imageSize {size} did not take effect{edit}{spelling}", where, size,
-                          f"{width}x{height} ({tier})")
-        if failed:
-            context.supersede(exchange.index, "settings_effective", "image_dimensions", "usage_arithmetic")
+        actual = f"{width}x{height}"
+        in_force = _setting_in_force(profile, width, height)
+        if expect.aspect_ratio is None:  # an edit: the ratio follows the input image, the size must not
+            tier = size_tier(profile, width, height)
+            if tier != size:
+                yield Failure(f"imageSize {size} did not take effect on an edit{spelling}", where, size,
+                              f"{actual} ({tier})")
+                context.supersede(exchange.index, "settings_effective", "image_dimensions", "usage_arithmetic")
+            continue
+        if in_force is None or in_force == (expect.aspect_ratio, size):
+            continue
+        ratio_in_force, size_in_force = in_force
+        ignored = [name for name, wanted, got in (("aspectRatio", expect.aspect_ratio, ratio_in_force),
+                                                  ("imageSize", size, size_in_force)) if wanted != got]
+        yield Failure(f"{' and '.join(ignored)} did not take effect{spelling}: the image is "
+                      f"{ratio_in_force} at {size_in_force}", where, f"{expect.aspect_ratio} at {size}", actual)
+        context.supersede(exchange.index, "settings_effective", "image_dimensions", "usage_arithmetic")
