@@ -7,6 +7,8 @@ caught by the right contract check.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import io
 import json
 from collections.abc import Callable
@@ -116,8 +118,6 @@ def _strip_signature(part: dict[str, Any]) -> None:
 def _reencode(part: dict[str, Any]) -> None:
     blob = part.get("inlineData")
     if isinstance(blob, dict) and isinstance(blob.get("data"), str):
-        import base64
-
         with Image.open(io.BytesIO(base64.b64decode(blob["data"]))) as image:
             buffer = io.BytesIO()
             image.save(buffer, format=image.format or "PNG", compress_level=9)
@@ -192,11 +192,9 @@ def create_relay(upstream: str, defect: str = "faithful", *, upstream_key: str =
             return Response(body, status, headers)
         raw = await request.body()
         if raw and defect in ("drop_unknown_fields", "drop_snake_config", "downgrade_edit_4k"):
-            try:
+            with contextlib.suppress(ValueError):  # malformed JSON is forwarded as it came
                 raw = json.dumps(change_request(json.loads(raw))).encode()
-            except ValueError:
-                pass
-        query = [(name, value) for name, value in request.query_params.multi_items() if name != "key"]
+        query = httpx.QueryParams([(n, v) for n, v in request.query_params.multi_items() if n != "key"])
         headers = {"x-goog-api-key": key if defect == "forward_client_key" else upstream_key}
         if raw:
             headers["content-type"] = "application/json"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from relay_under_test import CLIENT_KEY, DEFECTS, UPSTREAM_KEY, create_relay
@@ -50,10 +52,10 @@ def fake() -> Iterator[RunningServer]:
         yield server
 
 
-def sandwich(fake: RunningServer, relay: str, **options: object) -> RunResult:
-    settings: dict[str, object] = {"models": (MODEL,), "max_examples": 0, "parity_versions": (), **options}
-    return run(RunConfig(base_url=relay, api_key=CLIENT_KEY, upstream_fake=fake.base_url,  # type: ignore[arg-type]
-                         upstream_api_key=UPSTREAM_KEY, **settings))
+def sandwich(fake: RunningServer, relay: str, **options: Any) -> RunResult:
+    settings: dict[str, Any] = {"models": (MODEL,), "max_examples": 0, "parity_versions": (), **options}
+    return run(replace(RunConfig(base_url=relay, api_key=CLIENT_KEY, upstream_fake=fake.base_url,
+                                 upstream_api_key=UPSTREAM_KEY), **settings))
 
 
 def failed(result: RunResult) -> set[str]:
@@ -104,7 +106,8 @@ def test_retries_are_allowed_and_shown(fake: RunningServer) -> None:
     with serve_asgi_in_thread(create_relay(fake.base_url, "retry_then_pass")) as relay:
         result = sandwich(fake, relay, checks=("relay_fault_fidelity",))
     assert not result.failed
-    attempts = {row["scenario"]: row["upstream_attempts"] for row in result.scorecard["scenarios"]}  # type: ignore[index]
+    assert result.scorecard is not None
+    attempts = {row["scenario"]: row["upstream_attempts"] for row in result.scorecard["scenarios"]}
     assert attempts["overloaded"] == attempts["rate_limited"] == 3 and attempts["internal"] == 1
 
 
@@ -126,7 +129,7 @@ def test_a_client_key_forwarded_upstream_gets_one_headline(fake: RunningServer) 
     text = "\n".join(failure_lines(result))
     assert text.lstrip().startswith("ROOT CAUSE:") and "API_KEY_INVALID" in text
     assert "relay must send its own key upstream" in text
-    assert "more status_code_conformance failures" in text or len(result.by_id()["status_code_conformance"].failures) <= 3
+    assert text.count("ROOT CAUSE:") == 1
 
 
 def test_cli_sandwich_reads_the_upstream_key_from_the_environment(fake: RunningServer, tmp_path: Path,
@@ -141,7 +144,8 @@ def test_cli_sandwich_reads_the_upstream_key_from_the_environment(fake: RunningS
     assert code == 1
     assert "security_leakage [security]: upstream URL appears in a response header" in out.out
     assert "RELAY SCORECARD" in out.out
-    for text in (out.out, out.err, *(p.read_text(errors="replace") for p in tmp_path.rglob("*.*") if p.suffix != ".png")):
+    written = [path.read_text(errors="replace") for path in tmp_path.rglob("*.*") if path.suffix != ".png"]
+    for text in (out.out, out.err, *written):
         assert UPSTREAM_KEY not in text and CLIENT_KEY not in text
 
 
