@@ -5,27 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from contract_tests.checks.base import CheckContext, Failure, Skip, check, success_body
-from contract_tests.checks.images import decode_b64, final_images, size_tier
+from contract_tests.checks.images import final_image_sizes, size_tier
 from contract_tests.generation.cases import Exchange
-from contract_tests.generation.images import decode_image
 from schemas import ModelProfile, load_profile_book
 
 __all__ = ["settings_effective"]
-
-_SHAPE_TOLERANCE = 0.02
-
-
-def _images(exchange: Exchange) -> list[tuple[str, int, int]]:
-    found = []
-    for where, blob, thought in final_images(success_body(exchange)):
-        if thought:
-            continue
-        try:
-            image = decode_image(decode_b64(blob.get("data")))
-        except Exception:
-            continue  # image_payload reports undecodable images
-        found.append((where + "/data", image.width, image.height))
-    return found
 
 
 def _setting_in_force(profile: ModelProfile, width: int, height: int) -> tuple[str, str] | None:
@@ -50,7 +34,7 @@ def settings_effective(exchange: Exchange, context: CheckContext) -> Iterator[Fa
     expect = exchange.case.expect
     if profile is None or expect.image_size is None:
         raise Skip("not judged: no profile for this model")
-    images = _images(exchange)
+    images = final_image_sizes(success_body(exchange))
     if not images:
         raise Skip("not judged: no image part to judge")
     size = profile.canonical_image_size(expect.image_size) or profile.default_image_size

@@ -116,11 +116,9 @@ def plan(config: RunConfig) -> Plan:
     lines = [PlanLine("reachability (GET models)", 1, 0, 0.0)]
     parity = [case for case in parity_cases(config, pricing) if case.purpose in purposes]
     if parity:
-        lines.append(PlanLine(f"parity on /{', /'.join(config.parity_versions)}", len(parity),
-                              sum(case.method == "POST" for case in parity), _cost(pricing, parity)))
-    if config.upstream_fake:
-        probes = [p.case for p in sandwich_probes(config, pricing.per_image) if p.case.purpose in purposes]
-        lines.append(PlanLine("sandwich probes (upstream is the fake: $0)", len(probes), len(probes), 0.0))
+        posts = [case for case in parity if case.method == "POST"]
+        lines.append(PlanLine(f"parity on /{', /'.join(config.parity_versions)}", len(parity), len(posts),
+                              _cost(pricing, posts)))
     if "models" in purposes:
         lines.append(PlanLine("models endpoint", len(config.models), 0, 0.0))
     if "negative" in purposes:
@@ -142,6 +140,9 @@ def plan(config: RunConfig) -> Plan:
         worst = max(pricing.per_image(p.model_id, s) for p in map(book.get, config.models) if p
                     for s in allowed_sizes(config, p))
         lines.append(PlanLine("generated requests (Hypothesis)", examples, examples, examples * worst))
+    if config.upstream_fake:
+        probes = [p.case for p in sandwich_probes(config, pricing.per_image) if p.case.purpose in purposes]
+        lines.append(PlanLine("sandwich probes (upstream fake: $0)", len(probes), len(probes), 0.0))
     return Plan(tuple(lines))
 
 
