@@ -41,6 +41,7 @@ DEFECTS = {
     "rewrite_usage": "folds thoughtsTokenCount into candidatesTokenCount and drops the token details",
     "reencode_images": "decodes and re-encodes every image (same pixels, other bytes)",
     "cache_by_model": "answers a second generateContent for the same model from a cache, whatever the prompt",
+    "stale_answers": "forwards every request but answers a 200 with the first 200 it got for that model",
     "leak_upstream_url": "names the upstream URL in an x-upstream response header",
     "accept_any_key": "accepts any client key",
     "forward_client_key": "sends the client's key upstream instead of its own",
@@ -217,7 +218,9 @@ def create_relay(upstream: str, defect: str = "faithful", *, upstream_key: str =
             out["x-upstream"] = upstream + path
         if defect == "foreign_envelope" and status >= 400:
             return JSONResponse({"detail": f"upstream error {status}"}, status_code=status)
-        if defect == "cache_by_model" and cache_key and status == 200:
+        if defect in ("cache_by_model", "stale_answers") and cache_key and status == 200:
+            if defect == "stale_answers" and cache_key in cache:
+                return Response(cache[cache_key][1], status, out)
             cache[cache_key] = (status, body, out)
         return Response(body, status, out)
 

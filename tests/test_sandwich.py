@@ -39,6 +39,7 @@ EXPECTED: dict[str, set[str]] = {
     "rewrite_usage": {"relay_differential"},
     "reencode_images": {"relay_differential", "thought_signatures"},
     "cache_by_model": {"relay_forwarding", "relay_fault_fidelity"},
+    "stale_answers": {"relay_differential", "relay_fault_fidelity"},
     "leak_upstream_url": {"security_leakage"},
     "accept_any_key": {"security_leakage"},
     "forward_client_key": {"relay_forwarding", "status_code_conformance", "models_endpoint", "error_envelope"},

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from contract_tests.checks.base import CheckContext, Failure, Skip, camel_view, check
+from contract_tests.checks.images import final_images
 from contract_tests.generation.cases import Exchange, Purpose
 from contract_tests.sandwich.compare import Difference, answer_differences, body_differences
 from contract_tests.sandwich.session import SCENARIO_TIMEOUT_S, Evidence, SandwichRun
@@ -179,16 +180,39 @@ _SUPERSEDES = {"usageMetadata": ("usage_arithmetic",), "thoughtSignature": ("tho
                "field": ("response_schema_conformance",)}
 
 
+def _image_data(document: Any) -> set[str]:
+    return {str(blob.get("data")) for _w, blob, _t in final_images(camel_view(document))} \
+        if isinstance(document, dict) else set()
+
+
+def _served_elsewhere(exchange: Exchange, evidence: Evidence, sandwich: SandwichRun) -> int | None:
+    """The exchange whose direct answer carries this relayed answer's images, when it is another one."""
+    mine = _image_data(exchange.json)
+    if not mine or mine & _image_data(evidence.direct.json if evidence.direct else None):
+        return None
+    for index, other in sandwich.evidence.items():
+        if other is not evidence and other.direct is not None and mine & _image_data(other.direct.json):
+            return index
+    return None
+
+
 @check("relay_differential", "major", ("generate", "casing", "auth", "multi_turn", "stream", "settings"))
 def relay_differential(exchange: Exchange, context: CheckContext) -> Iterator[Failure]:
     """Sandwich mode: the relay's answer equals the fake's direct answer to the same request, apart from
     ``responseId`` and transport headers: the same status, ``usageMetadata`` (not rewritten, thoughts not
     folded into candidates, details kept), ``thoughtSignature`` values (not stripped), fields, and image
-    bytes (not re-encoded or resized); streams event by event, the number of events included."""
-    _sandwich, evidence = _evidence(exchange, context)
+    bytes (not re-encoded or resized, not another request's answer from a cache); streams event by
+    event, the number of events included."""
+    sandwich, evidence = _evidence(exchange, context)
     direct = evidence.direct
     if not evidence.forwarded or direct is None or direct.status is None:
         raise Skip("not judged: no direct answer to compare with")
+    served = _served_elsewhere(exchange, evidence, sandwich)
+    if served is not None:
+        yield Failure("the relay served another request's answer (cached across different prompts)", "",
+                      "the answer to this prompt", f"the answer to exchange #{served}")
+        context.supersede(exchange.index, "relay_differential", *_CONTENT_CHECKS, "image_payload")
+        return
     if exchange.status != direct.status:
         yield Failure("the relay's status differs from the upstream's", "", direct.status, exchange.status)
         return
