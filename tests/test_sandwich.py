@@ -150,6 +150,15 @@ def test_cli_sandwich_reads_the_upstream_key_from_the_environment(fake: RunningS
         assert UPSTREAM_KEY not in text and CLIENT_KEY not in text
 
 
+def test_cli_refuses_an_upstream_key_the_fake_does_not_accept(fake: RunningServer,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    with serve_asgi_in_thread(create_relay(fake.base_url)) as relay:
+        code = main(["run", "--base-url", relay, "--api-key", CLIENT_KEY, "--upstream-fake", fake.base_url,
+                     "--upstream-api-key", "not-the-upstream-key", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "GEMINI_UPSTREAM_API_KEY" in err and "not-the-upstream-key" not in err
+
+
 def test_cli_refuses_an_upstream_that_is_not_the_fake(fake: RunningServer, capsys: pytest.CaptureFixture[str]) -> None:
     with serve_asgi_in_thread(create_relay(fake.base_url)) as relay:
         code = main(["run", "--base-url", relay, "--api-key", CLIENT_KEY, "--upstream-fake", relay, "--quiet"])

@@ -69,8 +69,10 @@ class SandwichRun:
         self.refused_upstream = 0
 
     def start(self) -> None:
-        """Remember where the journal stands (raises UpstreamUnavailable when it cannot be read)."""
+        """Remember where the journal stands; raises UpstreamUnavailable when it cannot be read or the
+        fake refuses the upstream key."""
         self.since = self.upstream.last_id()
+        self.upstream.check_key()
 
     def tag(self, case: Case, index: int, probe: str) -> Case:
         if case.document is None:

@@ -73,6 +73,20 @@ class UpstreamFake:
             raise UpstreamUnavailable(f"{self.root}/_mock/requests is not the fake's journal")
         return [entry for entry in entries if isinstance(entry, dict)]
 
+    def check_key(self) -> None:
+        """Raise UpstreamUnavailable when the fake refuses the upstream key: every direct answer would
+        then differ from the relay's for a reason that is not the relay's."""
+        headers = {"x-goog-api-key": self.api_key} if self.api_key else {}
+        try:
+            status = httpx.get(f"{self.root}/v1beta/models", params={"pageSize": "1"}, headers=headers,
+                               timeout=self.timeout_s).status_code
+        except httpx.HTTPError as error:
+            raise UpstreamUnavailable(f"the fake at {self.root} does not answer: {error}") from error
+        if status in (400, 401, 403):
+            raise UpstreamUnavailable(
+                f"the fake at {self.root} refused the upstream key (HTTP {status}): set GEMINI_UPSTREAM_API_KEY "
+                "(or --upstream-api-key) to the key it was started with")
+
     def last_id(self) -> int:
         return max((int(entry.get("id") or 0) for entry in self.journal()), default=0)
 
