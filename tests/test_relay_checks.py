@@ -170,3 +170,18 @@ def test_relay_checks_skip_without_the_sandwich() -> None:
     exchange = Exchange(0, case, "u", {}, b"{}", 200, {}, b"{}")
     with pytest.raises(Skip, match="no --upstream-fake"):
         CHECKS["relay_differential"].run(exchange, CheckContext(RunConfig(base_url="http://x")))
+
+
+def test_an_ignored_response_modalities_is_named(fake: RunningServer) -> None:
+    config = RunConfig(base_url=fake.base_url, api_key=UPSTREAM_KEY, models=(MODEL,)).resolved()
+    [probe] = [p.case for p in sandwich_probes(config, lambda model, size: 0.0) if p.kind.startswith("snake")]
+    assert probe.expect.modalities == ("IMAGE",)
+    with Target(config) as target:
+        honoured = target.send(probe)
+        # The same expectation, but the request leaves responseModalities out (as a relay that drops it would).
+        document = {**probe.document, "generationConfig": {
+            k: v for k, v in probe.document["generationConfig"].items() if k != "responseModalities"}}
+        ignored = target.send(replace(probe, document=document))
+    assert list(CHECKS["settings_effective"].run(honoured, CheckContext(config))) == []
+    assert [f.message for f in CHECKS["settings_effective"].run(ignored, CheckContext(config))] == [
+        "responseModalities [IMAGE] did not take effect: the answer has a text part"]

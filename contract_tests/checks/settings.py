@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from contract_tests.checks.base import CheckContext, Failure, Skip, check, success_body
+from contract_tests.checks.base import CheckContext, Failure, Skip, check, success_body, walk_parts
 from contract_tests.checks.images import final_image_sizes, size_tier
 from contract_tests.generation.cases import Exchange
 from schemas import ModelProfile, load_profile_book
@@ -29,14 +29,21 @@ def settings_effective(exchange: Exchange, context: CheckContext) -> Iterator[Fa
     (pixel count) must be the requested one. A relay that drops a snake_case ``generation_config`` or a
     field it does not know answers 200 with the default 1:1 1K image; this check names that cause, where
     ``image_dimensions`` and ``usage_arithmetic`` would only see a wrong size or a wrong bill. Images of
-    no size in the table are ``image_dimensions``' finding."""
+    no size in the table are ``image_dimensions``' finding. A request for ``responseModalities: [IMAGE]``
+    must not be answered with a (non-thought) text part."""
     profile = load_profile_book().get(exchange.case.model)
     expect = exchange.case.expect
     if profile is None or expect.image_size is None:
         raise Skip("not judged: no profile for this model")
-    images = final_image_sizes(success_body(exchange))
+    document = success_body(exchange)
+    images = final_image_sizes(document)
     if not images:
         raise Skip("not judged: no image part to judge")
+    if expect.modalities == ("IMAGE",):
+        texts = [where for where, _c, _p, part in walk_parts(document) if "text" in part and not part.get("thought")]
+        if texts:
+            yield Failure("responseModalities [IMAGE] did not take effect: the answer has a text part", texts[0],
+                          "image parts only", "a text part")
     size = profile.canonical_image_size(expect.image_size) or profile.default_image_size
     spelling = "" if exchange.case.casing == "camel" else f" ({exchange.case.casing} spelling)"
     for where, width, height in images:

@@ -97,9 +97,9 @@ def _snake_probe(config: RunConfig) -> list[Probe]:
     profile = _profile(model)
     ratio = _NON_DEFAULT_RATIO if _NON_DEFAULT_RATIO in profile.aspect_ratios else profile.aspect_ratios[-1]
     size = "2K" if "2K" in profile.image_sizes else None
-    document = base_document("A windmill in a tulip field", [], "standard", ratio, size, None)
+    document = base_document("A windmill in a tulip field", [], "standard", ratio, size, ["IMAGE"])
     expect = Expectation(aspect_ratio=ratio, image_size=size or profile.default_image_size,
-                         size_explicit=size is not None)
+                         size_explicit=size is not None, modalities=("IMAGE",))
     return [_case("snake_case generation_config", model, document, expect, config, purpose="casing", casing="snake")]
 
 
