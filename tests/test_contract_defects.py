@@ -97,3 +97,16 @@ def test_defects_leave_other_endpoints_alone() -> None:
     response = asyncio.run(get())
     assert response.status_code == 200
     assert "inputTokenLimit" in response.json()
+
+
+def test_the_fake_passes_with_mixed_image_formats() -> None:
+    # "mixed" picks among the model's catalogue outputMimeTypes: JPEG only where the model may answer it.
+    app = create_app(Settings(api_keys=(KEY,), image_format="mixed"))
+    result = run(RunConfig(base_url="http://127.0.0.1:1", api_key=KEY, max_examples=6, seed=2),
+                 transport=httpx.ASGITransport(app=app))
+    assert result.by_id()["image_payload"].status == "passed"
+    assert not result.failed
+    mimes = {blob.get("mimeType") for e in result.exchanges if e.status == 200 and isinstance(e.json, dict)
+             for c in e.json.get("candidates") or [] for p in (c.get("content") or {}).get("parts") or []
+             if isinstance(blob := p.get("inlineData"), dict)}
+    assert mimes == {"image/png", "image/jpeg"}  # both still occur, on the model that lists both
