@@ -70,6 +70,9 @@ class RunConfig:
     # Sandwich mode: the fake the endpoint under test forwards to, and the key the relay injects upstream.
     upstream_fake: str | None = None
     upstream_api_key: str | None = None
+    # A relay may retry an upstream failure, but one that holds a scenario probe longer than this is
+    # reported; the suite never sleeps for a retry hint itself.
+    scenario_timeout_s: float = 12.0
 
     @property
     def loopback(self) -> bool:

@@ -7,6 +7,7 @@ caught by the right contract check.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import io
@@ -32,6 +33,7 @@ UPSTREAM_KEY = "upstream-fake-key-0002"
 DEFECTS = {
     "faithful": "forwards and answers unchanged",
     "retry_then_pass": "retries an upstream 429/503 twice, then passes the upstream's answer on (allowed)",
+    "retry_for_long": "retries an upstream 429/503 for seconds, ignoring Retry-After, before answering",
     "drop_unknown_fields": "drops every field it does not know, at any level, instead of forwarding it",
     "drop_snake_config": "loses a snake_case generation_config (reads only the camelCase name)",
     "downgrade_edit_4k": "rewrites imageSize 4K to 1K on requests that carry an input image",
@@ -199,13 +201,15 @@ def create_relay(upstream: str, defect: str = "faithful", *, upstream_key: str =
         headers = {"x-goog-api-key": key if defect == "forward_client_key" else upstream_key}
         if raw:
             headers["content-type"] = "application/json"
-        attempts = 3 if defect == "retry_then_pass" else 1
+        attempts = {"retry_then_pass": 3, "retry_for_long": 6}.get(defect, 1)
         async with httpx.AsyncClient(timeout=60) as client:
-            for _attempt in range(attempts):
+            for attempt in range(attempts):
                 answer = await client.request(request.method, upstream + path, params=query, headers=headers,
                                               content=raw)
-                if answer.status_code not in (429, 503):
+                if answer.status_code not in (429, 503) or attempt == attempts - 1:
                     break
+                if defect == "retry_for_long":
+                    await asyncio.sleep(0.5)
         status, body = answer.status_code, answer.content
         out = {name: value for name, value in answer.headers.items() if name.lower() not in _HOP_BY_HOP}
         content_type = answer.headers.get("content-type", "")

@@ -30,6 +30,7 @@ MODEL = "gemini-3-pro-image-preview"  # sizes 1K/2K/4K, thinking: every probe ap
 EXPECTED: dict[str, set[str]] = {
     "faithful": set(),
     "retry_then_pass": set(),
+    "retry_for_long": {"relay_fault_fidelity"},  # run with a 1 s scenario timeout
     "drop_unknown_fields": {"relay_forwarding"},
     "drop_snake_config": {"relay_forwarding"},
     "downgrade_edit_4k": {"relay_forwarding"},
@@ -76,7 +77,7 @@ def test_every_defect_has_an_expectation() -> None:
 @pytest.mark.parametrize("defect", sorted(EXPECTED))
 def test_each_relay_defect_is_caught_by_the_right_check(fake: RunningServer, defect: str, tmp_path: Path) -> None:
     with serve_asgi_in_thread(create_relay(fake.base_url, defect)) as relay:
-        result = sandwich(fake, relay)
+        result = sandwich(fake, relay, scenario_timeout_s=1.0 if defect == "retry_for_long" else 12.0)
     assert failed(result) == EXPECTED[defect], "\n".join(failure_lines(result))
     said = everything_said(result, tmp_path)
     assert CLIENT_KEY not in said and UPSTREAM_KEY not in said
@@ -174,3 +175,11 @@ def test_nginx_proxy_pass_is_a_faithful_control(fake: RunningServer, tmp_path: P
                                parity_versions=(), upstream_fake=fake.base_url, upstream_api_key=UPSTREAM_KEY))
     assert not result.failed, "\n".join(failure_lines(result))
     assert result.scorecard is not None and result.scorecard["forwarded"] > 20
+
+
+def test_a_relay_that_holds_a_failing_request_too_long_is_named(fake: RunningServer) -> None:
+    with serve_asgi_in_thread(create_relay(fake.base_url, "retry_for_long")) as relay:
+        result = sandwich(fake, relay, checks=("relay_fault_fidelity",), scenario_timeout_s=1.0)
+    messages = {r.failure.message for r in result.by_id()["relay_fault_fidelity"].failures}
+    assert any(m.startswith("upstream scenario overloaded: no answer within 1 s; the relay sent it upstream")
+               for m in messages), messages

@@ -11,7 +11,7 @@ from contract_tests.checks.base import CheckContext, Failure, Skip, camel_view, 
 from contract_tests.checks.images import final_images
 from contract_tests.generation.cases import Exchange, Purpose
 from contract_tests.sandwich.compare import Difference, answer_differences, body_differences
-from contract_tests.sandwich.session import SCENARIO_TIMEOUT_S, Evidence, SandwichRun
+from contract_tests.sandwich.session import Evidence, SandwichRun
 from schemas.wire.sse import parse_sse
 
 __all__ = ["relay_differential", "relay_fault_fidelity", "relay_forwarding"]
@@ -61,7 +61,7 @@ def relay_fault_fidelity(exchange: Exchange, context: CheckContext) -> Iterator[
     ``error.code``, ``error.status`` and ``details``, the ``Retry-After`` hint, ``finishReason`` and
     ``promptFeedback.blockReason``, and a cut stream's error event. Retrying is allowed (the journal
     shows each attempt); changing a 503 into a 500, losing the retry hint, or holding the client longer
-    than the scenario timeout is not: clients decide whether and when to retry from exactly these."""
+    than the scenario timeout (12 s) is not: clients decide whether and when to retry from exactly these."""
     _sandwich, evidence = _evidence(exchange, context)
     if not evidence.probe.startswith("scenario:"):
         raise Skip("not judged: not a scenario probe")
@@ -69,7 +69,8 @@ def relay_fault_fidelity(exchange: Exchange, context: CheckContext) -> Iterator[
     attempts = len(evidence.forwarded)
     if exchange.status is None:
         retried = f"; the relay sent it upstream {attempts} times" if attempts > 1 else ""
-        yield Failure(f"upstream scenario {name}: no answer within {SCENARIO_TIMEOUT_S:g} s{retried}", "",
+        waited = context.config.scenario_timeout_s
+        yield Failure(f"upstream scenario {name}: no answer within {waited:g} s{retried}", "",
                       "the upstream's answer, passed on", exchange.error)
         return
     if not evidence.forwarded:

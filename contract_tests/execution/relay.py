@@ -14,7 +14,7 @@ from contract_tests.execution.budget import Pricing
 from contract_tests.execution.target import Target, TargetUnreachable
 from contract_tests.generation.cases import Case, Exchange
 from contract_tests.sandwich.probes import Probe, sandwich_probes
-from contract_tests.sandwich.session import SCENARIO_TIMEOUT_S, SandwichRun
+from contract_tests.sandwich.session import SandwichRun
 
 __all__ = ["TaggingTarget", "ask_directly"]
 
@@ -32,7 +32,7 @@ class TaggingTarget(Target):
         if not self.probe.startswith("scenario:"):
             return super().send(case)
         saved = self._client.timeout
-        self._client.timeout = httpx.Timeout(min(SCENARIO_TIMEOUT_S, self.config.timeout_s))
+        self._client.timeout = httpx.Timeout(min(self.config.scenario_timeout_s, self.config.timeout_s))
         try:
             return super().send(case)
         finally:
