@@ -73,6 +73,8 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
                              "journal, provokes its scenarios through the endpoint and compares direct answers")
     parser.add_argument("--upstream-api-key", default=None,
                         help=f"the key the relay injects upstream (prefer {UPSTREAM_KEY_ENV_VAR})")
+    parser.add_argument("--scenario-timeout", type=float, default=12.0, metavar="SECONDS",
+                        help="sandwich mode: how long the relay may take to pass on an upstream failure (default 12)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
 
 
@@ -104,6 +106,7 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str] | None = 
         parity_versions=("v1",) if args.api_version == "both" else (), timeout_s=args.timeout,
         upstream_fake=args.upstream_fake,
         upstream_api_key=args.upstream_api_key or environ.get(UPSTREAM_KEY_ENV_VAR) or None,
+        scenario_timeout_s=args.scenario_timeout,
         price_overrides=dict(args.price), image_sizes=tuple(args.image_size),
         probe_wrong_key=not args.no_wrong_key_probe,
     )

@@ -3,7 +3,6 @@ size tier of edits, leakage, "not judged", unsent probes, and verdicts that name
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -22,20 +21,14 @@ from contract_tests.sandwich.compare import body_differences
 from contract_tests.sandwich.probes import sandwich_probes
 from mock_server.app import create_app
 from mock_server.settings import Settings
-from mock_server.testing import RunningServer, serve_asgi_in_thread, serve_in_thread
+from mock_server.testing import RunningServer, serve_asgi_in_thread
 
 MODEL = "gemini-3-pro-image-preview"
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[RunningServer]:
-    with serve_in_thread(Settings(api_keys=(UPSTREAM_KEY,))) as server:
-        yield server
-
-
-def through(fake: RunningServer, defect: str, **options: Any) -> RunResult:
+def through(upstream: RunningServer, defect: str, **options: Any) -> RunResult:
     settings: dict[str, Any] = {"models": (MODEL,), "max_examples": 0, "parity_versions": (), **options}
-    with serve_asgi_in_thread(create_relay(fake.base_url, defect)) as relay:
+    with serve_asgi_in_thread(create_relay(upstream.base_url, defect)) as relay:
         return run(replace(RunConfig(base_url=relay, api_key=CLIENT_KEY), **settings))
 
 
@@ -43,23 +36,23 @@ def failed(result: RunResult) -> set[str]:
     return {check.id for check in result.checks if check.status == "failed"}
 
 
-def test_a_faithful_relay_passes_without_the_sandwich(fake: RunningServer) -> None:
-    result = through(fake, "faithful")
+def test_a_faithful_relay_passes_without_the_sandwich(upstream: RunningServer) -> None:
+    result = through(upstream, "faithful")
     assert failed(result) == set()
     assert {c.id for c in result.checks if c.status == "skipped"} == {
         "relay_fault_fidelity", "relay_forwarding", "relay_differential"}
 
 
-def test_unknown_fields_are_probed_at_every_level(fake: RunningServer) -> None:
-    result = through(fake, "drop_unknown_fields")
+def test_unknown_fields_are_probed_at_every_level(upstream: RunningServer) -> None:
+    result = through(upstream, "drop_unknown_fields")
     assert failed(result) == {"error_envelope"}
     refused = {record.request.split(" (")[0] for record in result.by_id()["error_envelope"].failures}
     assert refused == {"unknown field", "unknown field top level", "unknown field in generationConfig",
                        "unknown field in a part"}
 
 
-def test_an_ignored_snake_case_config_is_named_as_such(fake: RunningServer) -> None:
-    result = through(fake, "drop_snake_config")
+def test_an_ignored_snake_case_config_is_named_as_such(upstream: RunningServer) -> None:
+    result = through(upstream, "drop_snake_config")
     assert failed(result) == {"settings_effective"}
     messages = [record.failure.message for record in result.by_id()["settings_effective"].failures]
     # The probe carries a 48x32 input image: without its config the ratio is inferred from it.
@@ -68,8 +61,8 @@ def test_an_ignored_snake_case_config_is_named_as_such(fake: RunningServer) -> N
     assert any("same cause" in note for note in result.by_id()["image_dimensions"].notes)
 
 
-def test_a_relay_that_accepts_any_key_is_a_security_finding(fake: RunningServer) -> None:
-    result = through(fake, "accept_any_key")
+def test_a_relay_that_accepts_any_key_is_a_security_finding(upstream: RunningServer) -> None:
+    result = through(upstream, "accept_any_key")
     assert failed(result) == {"security_leakage"}
     [record] = result.by_id()["security_leakage"].failures
     assert record.failure.message == "the endpoint accepted a wrong API key (anyone can use it)"
@@ -90,10 +83,10 @@ def test_a_leaked_client_key_is_reported_by_what_it_is() -> None:
 
 @pytest.mark.parametrize(("defect", "judged_by"), [("faithful", set()),
                                                    ("downgrade_edit_4k", {"settings_effective", "image_dimensions"})])
-def test_the_size_tier_of_an_edit_is_checked(fake: RunningServer, defect: str, judged_by: set[str]) -> None:
+def test_the_size_tier_of_an_edit_is_checked(upstream: RunningServer, defect: str, judged_by: set[str]) -> None:
     config = RunConfig(base_url="", api_key=CLIENT_KEY, models=(MODEL,)).resolved()
     [edit] = [p.case for p in sandwich_probes(config, lambda model, size: 0.0) if p.kind == "size:4K edit"]
-    with serve_asgi_in_thread(create_relay(fake.base_url, defect)) as relay, \
+    with serve_asgi_in_thread(create_relay(upstream.base_url, defect)) as relay, \
             Target(replace(config, base_url=relay)) as target:
         exchange = target.send(edit)
     assert exchange.status == 200
@@ -132,25 +125,25 @@ def test_v1_is_tested_by_default_and_counted() -> None:
     assert only.requests < result.requests
 
 
-def test_a_base_url_with_a_version_suffix_gets_one_headline(fake: RunningServer) -> None:
-    result = run(RunConfig(base_url=fake.base_url + "/v1beta", api_key=UPSTREAM_KEY, models=(MODEL,),
+def test_a_base_url_with_a_version_suffix_gets_one_headline(upstream: RunningServer) -> None:
+    result = run(RunConfig(base_url=upstream.base_url + "/v1beta", api_key=UPSTREAM_KEY, models=(MODEL,),
                            max_examples=0, parity_versions=()))
     [headline] = headlines(result)
-    assert "base URL ends with 'v1beta'" in headline.cause and fake.base_url in headline.fix
+    assert "base URL ends with 'v1beta'" in headline.cause and upstream.base_url in headline.fix
     lines = failure_lines(result)
     assert lines[0].startswith("\nROOT CAUSE:")
     assert any(line.strip().startswith("... and ") and "more" in line for line in lines)
 
 
-def test_a_refused_key_gets_one_headline_naming_the_auth_style(fake: RunningServer) -> None:
-    result = run(RunConfig(base_url=fake.base_url, api_key="not-the-key-at-all", models=(MODEL,), max_examples=0,
+def test_a_refused_key_gets_one_headline_naming_the_auth_style(upstream: RunningServer) -> None:
+    result = run(RunConfig(base_url=upstream.base_url, api_key="not-the-key-at-all", models=(MODEL,), max_examples=0,
                            parity_versions=(), auth="bearer"))
     [headline] = headlines(result)
     assert "refused" in headline.cause and "--auth header" in headline.fix
 
 
-def test_a_relay_specific_error_envelope_gets_a_headline(fake: RunningServer) -> None:
-    result = through(fake, "foreign_envelope")
+def test_a_relay_specific_error_envelope_gets_a_headline(upstream: RunningServer) -> None:
+    result = through(upstream, "foreign_envelope")
     [headline] = headlines(result)
     assert "relay-specific body" in headline.cause
 
@@ -173,8 +166,8 @@ def test_relay_checks_skip_without_the_sandwich() -> None:
         CHECKS["relay_differential"].run(exchange, CheckContext(RunConfig(base_url="http://x")))
 
 
-def test_an_ignored_response_modalities_is_named(fake: RunningServer) -> None:
-    config = RunConfig(base_url=fake.base_url, api_key=UPSTREAM_KEY, models=(MODEL,)).resolved()
+def test_an_ignored_response_modalities_is_named(upstream: RunningServer) -> None:
+    config = RunConfig(base_url=upstream.base_url, api_key=UPSTREAM_KEY, models=(MODEL,)).resolved()
     [probe] = [p.case for p in sandwich_probes(config, lambda model, size: 0.0) if p.kind.startswith("snake")]
     assert probe.expect.modalities == ("IMAGE",)
     with Target(config) as target:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,7 @@ from contract_tests.reporting.report import summary_table, write_reports
 from contract_tests.reporting.results import RunResult
 from contract_tests.reporting.verdicts import failure_lines
 from contract_tests.sandwich.probes import SCENARIO_PROBES
-from mock_server.settings import Settings
-from mock_server.testing import RunningServer, serve_asgi_in_thread, serve_in_thread
+from mock_server.testing import RunningServer, serve_asgi_in_thread
 
 MODEL = "gemini-3-pro-image-preview"  # sizes 1K/2K/4K, thinking: every probe applies
 
@@ -48,15 +46,9 @@ EXPECTED: dict[str, set[str]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[RunningServer]:
-    with serve_in_thread(Settings(api_keys=(UPSTREAM_KEY,))) as server:
-        yield server
-
-
-def sandwich(fake: RunningServer, relay: str, **options: Any) -> RunResult:
+def sandwich(upstream: RunningServer, relay: str, **options: Any) -> RunResult:
     settings: dict[str, Any] = {"models": (MODEL,), "max_examples": 0, "parity_versions": (), **options}
-    return run(replace(RunConfig(base_url=relay, api_key=CLIENT_KEY, upstream_fake=fake.base_url,
+    return run(replace(RunConfig(base_url=relay, api_key=CLIENT_KEY, upstream_fake=upstream.base_url,
                                  upstream_api_key=UPSTREAM_KEY), **settings))
 
 
@@ -75,18 +67,18 @@ def test_every_defect_has_an_expectation() -> None:
 
 
 @pytest.mark.parametrize("defect", sorted(EXPECTED))
-def test_each_relay_defect_is_caught_by_the_right_check(fake: RunningServer, defect: str, tmp_path: Path) -> None:
-    with serve_asgi_in_thread(create_relay(fake.base_url, defect)) as relay:
-        result = sandwich(fake, relay, scenario_timeout_s=1.0 if defect == "retry_for_long" else 12.0)
+def test_each_relay_defect_is_caught_by_the_right_check(upstream: RunningServer, defect: str, tmp_path: Path) -> None:
+    with serve_asgi_in_thread(create_relay(upstream.base_url, defect)) as relay:
+        result = sandwich(upstream, relay, scenario_timeout_s=1.0 if defect == "retry_for_long" else 12.0)
     assert failed(result) == EXPECTED[defect], "\n".join(failure_lines(result))
     said = everything_said(result, tmp_path)
     assert CLIENT_KEY not in said and UPSTREAM_KEY not in said
 
 
-def test_a_faithful_relay_passes_with_every_probe_judged_and_a_scorecard(fake: RunningServer,
+def test_a_faithful_relay_passes_with_every_probe_judged_and_a_scorecard(upstream: RunningServer,
                                                                          tmp_path: Path) -> None:
-    with serve_asgi_in_thread(create_relay(fake.base_url)) as relay:
-        result = sandwich(fake, relay, models=(), max_examples=2, parity_versions=("v1",))
+    with serve_asgi_in_thread(create_relay(upstream.base_url)) as relay:
+        result = sandwich(upstream, relay, models=(), max_examples=2, parity_versions=("v1",))
     assert not result.failed, "\n".join(failure_lines(result))
     statuses = {check.id: check.status for check in result.checks}
     assert {statuses[c] for c in ("relay_fault_fidelity", "relay_forwarding", "relay_differential")} == {"passed"}
@@ -104,18 +96,18 @@ def test_a_faithful_relay_passes_with_every_probe_judged_and_a_scorecard(fake: R
     assert CLIENT_KEY not in said and UPSTREAM_KEY not in said
 
 
-def test_retries_are_allowed_and_shown(fake: RunningServer) -> None:
-    with serve_asgi_in_thread(create_relay(fake.base_url, "retry_then_pass")) as relay:
-        result = sandwich(fake, relay, checks=("relay_fault_fidelity",))
+def test_retries_are_allowed_and_shown(upstream: RunningServer) -> None:
+    with serve_asgi_in_thread(create_relay(upstream.base_url, "retry_then_pass")) as relay:
+        result = sandwich(upstream, relay, checks=("relay_fault_fidelity",))
     assert not result.failed
     assert result.scorecard is not None
     attempts = {row["scenario"]: row["upstream_attempts"] for row in result.scorecard["scenarios"]}
     assert attempts["overloaded"] == attempts["rate_limited"] == 3 and attempts["internal"] == 1
 
 
-def test_failures_name_the_cause_with_the_relay_body(fake: RunningServer) -> None:
-    with serve_asgi_in_thread(create_relay(fake.base_url, "drop_snake_config")) as relay:
-        result = sandwich(fake, relay)
+def test_failures_name_the_cause_with_the_relay_body(upstream: RunningServer) -> None:
+    with serve_asgi_in_thread(create_relay(upstream.base_url, "drop_snake_config")) as relay:
+        result = sandwich(upstream, relay)
     messages = [r.failure.message for r in result.by_id()["relay_forwarding"].failures]
     assert any("snake_case generation_config was dropped" in m for m in messages)
     # The wrong image and the wrong bill are the same finding: not reported again elsewhere.
@@ -125,22 +117,22 @@ def test_failures_name_the_cause_with_the_relay_body(fake: RunningServer) -> Non
     assert "endpoint answered HTTP 200: {" in text
 
 
-def test_a_client_key_forwarded_upstream_gets_one_headline(fake: RunningServer) -> None:
-    with serve_asgi_in_thread(create_relay(fake.base_url, "forward_client_key")) as relay:
-        result = sandwich(fake, relay)
+def test_a_client_key_forwarded_upstream_gets_one_headline(upstream: RunningServer) -> None:
+    with serve_asgi_in_thread(create_relay(upstream.base_url, "forward_client_key")) as relay:
+        result = sandwich(upstream, relay)
     text = "\n".join(failure_lines(result))
     assert text.lstrip().startswith("ROOT CAUSE:") and "API_KEY_INVALID" in text
     assert "relay must send its own key upstream" in text
     assert text.count("ROOT CAUSE:") == 1
 
 
-def test_cli_sandwich_reads_the_upstream_key_from_the_environment(fake: RunningServer, tmp_path: Path,
+def test_cli_sandwich_reads_the_upstream_key_from_the_environment(upstream: RunningServer, tmp_path: Path,
                                                                   capsys: pytest.CaptureFixture[str],
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GEMINI_UPSTREAM_API_KEY", UPSTREAM_KEY)
     monkeypatch.setenv("GEMINI_API_KEY", CLIENT_KEY)
-    with serve_asgi_in_thread(create_relay(fake.base_url, "leak_upstream_url")) as relay:
-        code = main(["run", "--base-url", relay, "--upstream-fake", fake.base_url, "--model", MODEL,
+    with serve_asgi_in_thread(create_relay(upstream.base_url, "leak_upstream_url")) as relay:
+        code = main(["run", "--base-url", relay, "--upstream-fake", upstream.base_url, "--model", MODEL,
                      "--max-examples", "0", "--api-version", "v1beta", "--quiet", "--report-dir", str(tmp_path)])
     out = capsys.readouterr()
     assert code == 1
@@ -151,35 +143,36 @@ def test_cli_sandwich_reads_the_upstream_key_from_the_environment(fake: RunningS
         assert UPSTREAM_KEY not in text and CLIENT_KEY not in text
 
 
-def test_cli_refuses_an_upstream_key_the_fake_does_not_accept(fake: RunningServer,
+def test_cli_refuses_an_upstream_key_the_fake_does_not_accept(upstream: RunningServer,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    with serve_asgi_in_thread(create_relay(fake.base_url)) as relay:
-        code = main(["run", "--base-url", relay, "--api-key", CLIENT_KEY, "--upstream-fake", fake.base_url,
+    with serve_asgi_in_thread(create_relay(upstream.base_url)) as relay:
+        code = main(["run", "--base-url", relay, "--api-key", CLIENT_KEY, "--upstream-fake", upstream.base_url,
                      "--upstream-api-key", "not-the-upstream-key", "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "GEMINI_UPSTREAM_API_KEY" in err and "not-the-upstream-key" not in err
 
 
-def test_cli_refuses_an_upstream_that_is_not_the_fake(fake: RunningServer, capsys: pytest.CaptureFixture[str]) -> None:
-    with serve_asgi_in_thread(create_relay(fake.base_url)) as relay:
+def test_cli_refuses_an_upstream_that_is_not_the_fake(upstream: RunningServer,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    with serve_asgi_in_thread(create_relay(upstream.base_url)) as relay:
         code = main(["run", "--base-url", relay, "--api-key", CLIENT_KEY, "--upstream-fake", relay, "--quiet"])
     assert code == 2
     assert "journal" in capsys.readouterr().err
 
 
-def test_nginx_proxy_pass_is_a_faithful_control(fake: RunningServer, tmp_path: Path) -> None:
+def test_nginx_proxy_pass_is_a_faithful_control(upstream: RunningServer, tmp_path: Path) -> None:
     from nginx_control import nginx_proxy
 
-    with nginx_proxy(fake.base_url, tmp_path) as relay:
+    with nginx_proxy(upstream.base_url, tmp_path) as relay:
         result = run(RunConfig(base_url=relay, api_key=UPSTREAM_KEY, models=(MODEL,), max_examples=0,
-                               parity_versions=(), upstream_fake=fake.base_url, upstream_api_key=UPSTREAM_KEY))
+                               parity_versions=(), upstream_fake=upstream.base_url, upstream_api_key=UPSTREAM_KEY))
     assert not result.failed, "\n".join(failure_lines(result))
     assert result.scorecard is not None and result.scorecard["forwarded"] > 20
 
 
-def test_a_relay_that_holds_a_failing_request_too_long_is_named(fake: RunningServer) -> None:
-    with serve_asgi_in_thread(create_relay(fake.base_url, "retry_for_long")) as relay:
-        result = sandwich(fake, relay, checks=("relay_fault_fidelity",), scenario_timeout_s=1.0)
+def test_a_relay_that_holds_a_failing_request_too_long_is_named(upstream: RunningServer) -> None:
+    with serve_asgi_in_thread(create_relay(upstream.base_url, "retry_for_long")) as relay:
+        result = sandwich(upstream, relay, checks=("relay_fault_fidelity",), scenario_timeout_s=1.0)
     messages = {r.failure.message for r in result.by_id()["relay_fault_fidelity"].failures}
     assert any(m.startswith("upstream scenario overloaded: no answer within 1 s; the relay sent it upstream")
                for m in messages), messages
