@@ -6,6 +6,7 @@ from contract_tests.checks import (
     errors,
     identity,
     images,
+    interactions,
     protocol,
     relay,
     schema,
@@ -18,9 +19,9 @@ from contract_tests.checks.base import CHECKS, Check, CheckContext, Failure, Sev
 
 __all__ = ["CHECKS", "Check", "CheckContext", "Failure", "Severity", "Skip"]
 
-# Catalogue order: HTTP first, then schema, images, settings, tokens, identity, errors, protocol, leakage,
-# and the sandwich's relay checks last.
-_FAMILIES = (transport, schema, images, settings, usage, identity, errors, protocol, security, relay)
+# Catalogue order: HTTP first, then schema, images, settings, tokens, identity, errors, protocol,
+# Interactions, leakage, and the sandwich's relay checks last.
+_FAMILIES = (transport, schema, images, settings, usage, identity, errors, protocol, interactions, security, relay)
 
 
 def _reorder() -> None:

@@ -13,6 +13,7 @@ from schemas import ModelProfile, load_profile_book, load_schema
 from schemas.wire.b64 import decode_strict_base64 as decode_b64
 
 __all__ = [
+    "expected_size",
     "final_image_sizes",
     "final_images",
     "image_dimensions",
@@ -90,6 +91,14 @@ def size_tier(profile: ModelProfile, width: int, height: int) -> str:
     return min(profile.image_sizes, key=distance)
 
 
+def expected_size(exchange: Exchange) -> tuple[ModelProfile, str]:
+    """The profile and canonical image size a request asked for; Skip when the model has no profile."""
+    profile = load_profile_book().get(exchange.case.model)
+    if profile is None or exchange.case.expect.image_size is None:
+        raise Skip("no profile for this model")
+    return profile, profile.canonical_image_size(exchange.case.expect.image_size) or profile.default_image_size
+
+
 def _ratio(width: int, height: int) -> float:
     return width / height
 
@@ -103,11 +112,8 @@ def image_dimensions(exchange: Exchange, context: CheckContext) -> Iterator[Fail
     because real outputs deviate from the table there, and its pixel count must lie in the requested
     size tier (a 4K edit answered at 1K is caught)."""
     document = success_body(exchange)
-    profile = load_profile_book().get(exchange.case.model)
+    profile, size = expected_size(exchange)
     expect = exchange.case.expect
-    if profile is None or expect.image_size is None:
-        raise Skip("no profile for this model")
-    size = profile.canonical_image_size(expect.image_size) or profile.default_image_size
     inferred = expect.aspect_ratio is None and bool(expect.input_images)
     sizes = final_image_sizes(document)
     for where, width, height in sizes:

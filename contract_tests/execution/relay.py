@@ -15,8 +15,10 @@ from contract_tests.execution.target import Target, TargetUnreachable
 from contract_tests.generation.cases import Case, Exchange
 from contract_tests.sandwich.probes import Probe, sandwich_probes
 from contract_tests.sandwich.session import SandwichRun
+from contract_tests.sandwich.upstream import UpstreamFake
+from schemas import load_profile_book
 
-__all__ = ["TaggingTarget", "ask_directly"]
+__all__ = ["TaggingTarget", "ask_directly", "pricing_for", "start_sandwich"]
 
 
 class TaggingTarget(Target):
@@ -69,3 +71,21 @@ def ask_directly(sandwich: SandwichRun, config: RunConfig, exchanges: list[Excha
                 evidence.direct = target.send(replace(exchange.case, auth="header", wrong_key=False))
             except TargetUnreachable:
                 continue  # judged without a direct answer
+
+
+def pricing_for(config: RunConfig) -> Pricing:
+    """Profile prices, or nothing at all in sandwich mode: the relay's upstream is the fake."""
+    if not config.upstream_fake:
+        return Pricing(config.price_overrides)
+    book = load_profile_book()
+    return Pricing({(p.model_id, size): 0.0 for p in book.profiles.values() for size in p.image_sizes})
+
+
+def start_sandwich(config: RunConfig) -> SandwichRun | None:
+    """The sandwich of a run with ``--upstream-fake``; raises UpstreamUnavailable when the fake is not
+    there or refuses the upstream key."""
+    if not config.upstream_fake:
+        return None
+    sandwich = SandwichRun(config, UpstreamFake(config.upstream_fake, config.upstream_api_key))
+    sandwich.start()
+    return sandwich

@@ -11,7 +11,7 @@ from contract_tests.checks import CHECKS, Check, CheckContext, Skip
 from contract_tests.checks.schema import summarise
 from contract_tests.config import RunConfig
 from contract_tests.execution.budget import BudgetExhausted, Pricing
-from contract_tests.execution.relay import TaggingTarget, ask_directly
+from contract_tests.execution.relay import TaggingTarget, ask_directly, pricing_for, start_sandwich
 from contract_tests.execution.scenarios import (
     allowed_sizes,
     auth_cases,
@@ -28,13 +28,13 @@ from contract_tests.execution.scenarios import (
     thinking_model,
 )
 from contract_tests.execution.target import Target, TargetUnreachable, curl_reproducer
+from contract_tests.generation import interactions
 from contract_tests.generation.cases import Case, Exchange, Purpose
 from contract_tests.reporting.results import CheckResult, FailureRecord, RunResult
 from contract_tests.reporting.scorecard import relay_scorecard
 from contract_tests.reporting.verdicts import body_excerpt
 from contract_tests.sandwich.probes import sandwich_probes
-from contract_tests.sandwich.session import SandwichRun
-from contract_tests.sandwich.upstream import UpstreamFake, UpstreamUnavailable
+from contract_tests.sandwich.upstream import UpstreamUnavailable
 from schemas import load_profile_book
 
 __all__ = ["Plan", "UsageError", "plan", "run", "select_checks"]
@@ -93,14 +93,6 @@ def _purposes(checks: Sequence[Check]) -> set[Purpose]:
     return {purpose for check in checks for purpose in check.purposes}
 
 
-def _pricing(config: RunConfig) -> Pricing:
-    """Profile prices, or nothing at all in sandwich mode: the relay's upstream is the fake."""
-    if not config.upstream_fake:
-        return Pricing(config.price_overrides)
-    book = load_profile_book()
-    return Pricing({(p.model_id, size): 0.0 for p in book.profiles.values() for size in p.image_sizes})
-
-
 def _cost(pricing: Pricing, cases: Sequence[Case]) -> float:
     return sum(pricing.per_image(case.model, case.expect.image_size or "") for case in cases)
 
@@ -111,7 +103,7 @@ def plan(config: RunConfig) -> Plan:
     _validate(config)
     checks = select_checks(config.checks)
     purposes = _purposes(checks)
-    pricing = _pricing(config)
+    pricing = pricing_for(config)
     examples = config.max_examples or 0
     lines = [PlanLine("reachability (GET models)", 1, 0, 0.0)]
     parity = [case for case in parity_cases(config, pricing) if case.purpose in purposes]
@@ -135,6 +127,7 @@ def plan(config: RunConfig) -> Plan:
     model = thinking_model(config)
     if "multi_turn" in purposes and model:
         lines.append(PlanLine("multi-turn edit", 1, 1, pricing.per_image(model, cheapest_size(config, pricing, model))))
+    lines += _interactions_plan(config, pricing, purposes)
     if "generate" in purposes and examples:
         book = load_profile_book()
         worst = max(pricing.per_image(p.model_id, s) for p in map(book.get, config.models) if p
@@ -144,6 +137,36 @@ def plan(config: RunConfig) -> Plan:
         probes = [p.case for p in sandwich_probes(config, pricing.per_image) if p.case.purpose in purposes]
         lines.append(PlanLine("sandwich probes (upstream fake: $0)", len(probes), len(probes), 0.0))
     return Plan(tuple(lines))
+
+
+def _interactions_plan(config: RunConfig, pricing: Pricing, purposes: set[Purpose]) -> list[PlanLine]:
+    """Plan lines of the Interactions cases: one image per valid request, refusals cost nothing."""
+    model = interactions.interactions_model(config)
+    price = pricing.per_image(model, cheapest_size(config, pricing, model))
+    lines = []
+    if "interactions_negative" in purposes:
+        lines.append(PlanLine("invalid interactions requests", len(interactions.negative_cases(config)), 0, 0.0))
+    valid = [purpose for purpose in ("interactions", "interactions_stream", "interactions_continuation")
+             if purpose in purposes or (purpose == "interactions" and "interactions_continuation" in purposes)]
+    if valid:
+        lines.append(PlanLine("interactions create, stream, edit", len(valid), len(valid), len(valid) * price))
+    return lines
+
+
+def _send_interactions(target: Target, config: RunConfig, purposes: set[Purpose]) -> None:
+    if "interactions_negative" in purposes:
+        for case in interactions.negative_cases(config):
+            target.send(case)
+    if not purposes & {"interactions", "interactions_stream", "interactions_continuation"}:
+        return
+    first = interactions.create_case(config, lambda model: cheapest_size(config, target.pricing, model))
+    if "interactions_stream" in purposes:
+        target.send(interactions.stream_case(first))
+    if purposes & {"interactions", "interactions_continuation"}:
+        exchange = target.send(first)
+        follow_up = interactions.continuation_case(exchange)
+        if "interactions_continuation" in purposes and follow_up is not None:
+            target.send(follow_up)
 
 
 def _send_all(target: Target, config: RunConfig, purposes: set[Purpose], unsent: list[str]) -> None:
@@ -182,6 +205,7 @@ def _send_all(target: Target, config: RunConfig, purposes: set[Purpose], unsent:
             first = first_turns.get(model)
             why = "no baseline was sent" if first is None else f"its first answer (HTTP {first.status}) had no image"
             unsent.append(f"multi-turn edit of {model}: {why}; thought_signatures judged the replay of nothing")
+    _send_interactions(target, config, purposes)
     if "generate" in purposes:
         explore(valid, examples, config.seed, target.send)
 
@@ -252,8 +276,11 @@ def run(config: RunConfig, transport: httpx.BaseTransport | httpx.AsyncBaseTrans
 
     stopped: str | None = None
     unsent: list[str] = []
-    sandwich = _sandwich(config)
-    pricing = _pricing(config)
+    try:
+        sandwich = start_sandwich(config)
+    except UpstreamUnavailable as error:
+        raise UsageError(str(error)) from error
+    pricing = pricing_for(config)
     target = (TaggingTarget(config, sandwich, transport=transport, pricing=pricing, on_exchange=on_exchange)
               if sandwich else Target(config, transport, pricing=pricing, on_exchange=on_exchange))
     with target:
@@ -282,13 +309,3 @@ def run(config: RunConfig, transport: httpx.BaseTransport | httpx.AsyncBaseTrans
                          stopped=stopped, config=summary, unsent=unsent,
                          scorecard=relay_scorecard(results, sandwich, target.exchanges) if sandwich else None)
 
-
-def _sandwich(config: RunConfig) -> SandwichRun | None:
-    if not config.upstream_fake:
-        return None
-    sandwich = SandwichRun(config, UpstreamFake(config.upstream_fake, config.upstream_api_key))
-    try:
-        sandwich.start()
-    except UpstreamUnavailable as error:
-        raise UsageError(str(error)) from error
-    return sandwich
