@@ -194,7 +194,7 @@ def create_relay(upstream: str, defect: str = "faithful", *, upstream_key: str =
             status, body, headers = cache[cache_key]
             return Response(body, status, headers)
         raw = await request.body()
-        if raw and defect in ("drop_unknown_fields", "drop_snake_config", "downgrade_edit_4k"):
+        if raw and "/models/" in path and defect in ("drop_unknown_fields", "drop_snake_config", "downgrade_edit_4k"):
             with contextlib.suppress(ValueError):  # malformed JSON is forwarded as it came
                 raw = json.dumps(change_request(json.loads(raw))).encode()
         query = httpx.QueryParams([(n, v) for n, v in request.query_params.multi_items() if n != "key"])

@@ -24,7 +24,8 @@ MODEL = "gemini-3-pro-image-preview"  # sizes 1K/2K/4K, thinking: every probe ap
 # Relay defect -> the checks that fail in sandwich mode, and no others. A relay that strips signatures
 # or re-encodes images also breaks the next edit of a conversation (the fake binds signatures to the
 # bytes), which thought_signatures rightly reports; a relay that sends the client's key upstream fails
-# every request, including the untagged GETs and the invalid requests (one headline names the cause).
+# every request, including the untagged GETs, the invalid requests and the Interactions API (one headline
+# names the cause); a relay-specific error body breaks every error envelope, Interactions' too.
 EXPECTED: dict[str, set[str]] = {
     "faithful": set(),
     "retry_then_pass": set(),
@@ -41,8 +42,9 @@ EXPECTED: dict[str, set[str]] = {
     "stale_answers": {"relay_differential", "relay_fault_fidelity"},
     "leak_upstream_url": {"security_leakage"},
     "accept_any_key": {"security_leakage"},
-    "forward_client_key": {"relay_forwarding", "status_code_conformance", "models_endpoint", "error_envelope"},
-    "foreign_envelope": {"error_envelope", "relay_fault_fidelity"},
+    "forward_client_key": {"relay_forwarding", "status_code_conformance", "models_endpoint", "error_envelope",
+                           "interactions_error_envelope"},
+    "foreign_envelope": {"error_envelope", "relay_fault_fidelity", "interactions_error_envelope"},
 }
 
 
