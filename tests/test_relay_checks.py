@@ -18,7 +18,7 @@ from contract_tests.generation.cases import Case, Exchange
 from contract_tests.reporting.results import RunResult
 from contract_tests.reporting.verdicts import failure_lines, headlines
 from contract_tests.sandwich.compare import body_differences
-from contract_tests.sandwich.probes import sandwich_probes
+from contract_tests.sandwich.probes import SCENARIO_PROBES, sandwich_probes
 from mock_server.app import create_app
 from mock_server.settings import Settings
 from mock_server.testing import RunningServer, serve_asgi_in_thread
@@ -179,3 +179,11 @@ def test_an_ignored_response_modalities_is_named(upstream: RunningServer) -> Non
     assert list(CHECKS["settings_effective"].run(honoured, CheckContext(config))) == []
     assert [f.message for f in CHECKS["settings_effective"].run(ignored, CheckContext(config))] == [
         "responseModalities [IMAGE] did not take effect: the answer has a text part"]
+
+
+def test_every_scenario_probe_is_in_the_fakes_catalogue() -> None:
+    from schemas import load_json
+
+    catalogue = load_json("scenarios.json")["scenarios"]
+    assert set(SCENARIO_PROBES) <= set(catalogue)
+    assert {catalogue[name]["kind"] for name in SCENARIO_PROBES} == {"error", "content", "stream"}

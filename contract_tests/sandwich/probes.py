@@ -15,9 +15,9 @@ from contract_tests.config import RunConfig
 from contract_tests.generation.cases import Case, Expectation, InputImage, b64encode
 from contract_tests.generation.images import make_image, writable_mime_types
 from contract_tests.generation.strategies import base_document
-from schemas import ModelProfile, load_json, load_profile_book
+from schemas import ModelProfile, load_profile_book
 
-__all__ = ["SCENARIO_PROBES", "Probe", "sandwich_probes", "scenario_expectation"]
+__all__ = ["SCENARIO_PROBES", "Probe", "sandwich_probes"]
 
 # Failure scenarios of the fake a relay must pass on unchanged; stream_cut only exists on streams.
 SCENARIO_PROBES = ("rate_limited", "overloaded", "internal", "deadline_exceeded", "prompt_blocked",
@@ -33,12 +33,6 @@ class Probe:
 
     kind: str
     case: Case
-
-
-def scenario_expectation(name: str) -> dict[str, Any]:
-    """The catalogue entry of scenario ``name`` (schemas/scenarios.json)."""
-    entry: dict[str, Any] = load_json("scenarios.json")["scenarios"][name]
-    return entry
 
 
 def _profile(model: str) -> ModelProfile:
