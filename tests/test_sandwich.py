@@ -178,3 +178,11 @@ def test_a_relay_that_holds_a_failing_request_too_long_is_named(upstream: Runnin
     messages = {r.failure.message for r in result.by_id()["relay_fault_fidelity"].failures}
     assert any(m.startswith("upstream scenario overloaded: no answer within 1 s; the relay sent it upstream")
                for m in messages), messages
+
+
+def test_a_probe_no_model_can_take_is_reported_as_unsent(upstream: RunningServer) -> None:
+    with serve_asgi_in_thread(create_relay(upstream.base_url)) as relay:
+        result = sandwich(upstream, relay, models=("gemini-2.5-flash-image",), checks=("settings_effective",))
+    assert result.unsent == ["sandwich probe size:2K: no model under test offers 2K",
+                             "sandwich probe size:4K edit: no model under test offers 4K"]
+    assert "planned but not sent: sandwich probe size:4K edit" in summary_table(result)

@@ -28,6 +28,7 @@ class TaggingTarget(Target):
         super().__init__(config, **kwargs)
         self.sandwich = sandwich
         self.probe = ""
+        self.unsent: list[str] = []  # fixed probes that could not be built for these models
 
     def send(self, case: Case) -> Exchange:
         case = self.sandwich.tag(case, len(self.exchanges), self.probe)
@@ -44,6 +45,9 @@ class TaggingTarget(Target):
         """Send the fixed probes the selected checks judge; one the relay did not answer in time is
         recorded, not fatal."""
         probes = [p for p in sandwich_probes(self.config, self.pricing.per_image) if p.case.purpose in purposes]
+        kinds = {probe.kind for probe in probes}
+        self.unsent = [f"sandwich probe {kind}: no model under test offers {kind.split(':')[1].split()[0]}"
+                       for kind in ("size:2K", "size:4K edit") if "settings" in purposes and kind not in kinds]
         for probe in probes:
             self.probe = probe.kind
             try:

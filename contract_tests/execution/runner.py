@@ -288,6 +288,7 @@ def run(config: RunConfig, transport: httpx.BaseTransport | httpx.AsyncBaseTrans
             _send_all(target, config, purposes, unsent)
             if isinstance(target, TaggingTarget):
                 target.send_probes(purposes)
+                unsent += target.unsent
         except BudgetExhausted as error:
             stopped = str(error)
         except TargetUnreachable:
