@@ -11,6 +11,7 @@ import pytest
 from conftest import InProcess, text_request
 from PIL import Image
 
+from mock_server.answer.jpeg_stream import encode_jpeg, finish_jpeg, start_jpeg
 from mock_server.answer.png_stream import finish_png, start_png
 from mock_server.settings import Settings
 from schemas import load_profile_book
@@ -111,3 +112,19 @@ def test_png_stream_joins_cached_rows_and_band_into_one_exact_image() -> None:
         image.load()
         assert png_colour_type(data) == (8, 2) and image.tobytes() == expected.tobytes()
     assert finish_png(start, band) == data  # the cached compressor is copied, never consumed
+
+
+@pytest.mark.parametrize(("width", "height", "band_top"), [(1024, 1024, 848), (97, 61, 32), (1408, 768, 0)])
+def test_jpeg_stream_decodes_like_one_encoding_of_the_whole_image(width: int, height: int, band_top: int) -> None:
+    gradient = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    start = start_jpeg(gradient, band_top, (300, 300))
+    band = Image.new("RGB", (width, height - band_top), (200, 10, 10))
+    data = finish_jpeg(start, band, (300, 300))
+    assert data is not None
+    whole = gradient.copy()
+    whole.paste(band, (0, band_top))
+    with Image.open(io.BytesIO(data)) as spliced, Image.open(io.BytesIO(encode_jpeg(whole, (300, 300)))) as reference:
+        spliced.load()
+        reference.load()
+        assert spliced.size == (width, height) and spliced.tobytes() == reference.tobytes()
+        assert spliced.info["dpi"] == (300, 300) and not spliced.info.get("progressive")

@@ -25,6 +25,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from mock_server.answer.jpeg_stream import JpegStart, encode_jpeg, finish_jpeg, start_jpeg
 from mock_server.answer.png_stream import PNG_HEAD_BYTES, PngStart, finish_png, start_png
 
 __all__ = ["ImageCache", "ImageSpec", "RenderedImage", "render_image"]
@@ -153,6 +154,11 @@ def _layout(width: int, height: int) -> _Layout:
 
 
 @lru_cache(maxsize=32)
+def _jpeg_start(width: int, height: int, scheme: int) -> JpegStart:
+    return start_jpeg(_coloured_canvas(width, height, scheme), _layout(width, height).band_top, _JPEG_DPI)
+
+
+@lru_cache(maxsize=32)
 def _png_start(width: int, height: int, scheme: int) -> PngStart:
     top = _layout(width, height).band_top
     return start_png(_coloured_canvas(width, height, scheme).crop((0, 0, width, top)), height)
@@ -204,15 +210,17 @@ def _encode(spec: ImageSpec) -> bytes:
     if spec.mime_type == "image/png" and spec.source is None:
         return finish_png(_png_start(spec.width, spec.height, _scheme(spec)), band)
     if spec.source is None:
+        spliced = finish_jpeg(_jpeg_start(spec.width, spec.height, _scheme(spec)), band, _JPEG_DPI)
+        if spliced is not None:
+            return spliced
+    if spec.source is None:
         image = _coloured_canvas(spec.width, spec.height, _scheme(spec))
     else:
         image = _edited(spec, spec.source)
     if spec.mime_type == "image/png":
         return finish_png(start_png(image.crop((0, 0, spec.width, top)), spec.height), band)
     image.paste(band, (0, top))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=85, dpi=_JPEG_DPI)
-    return buffer.getvalue()
+    return encode_jpeg(image, _JPEG_DPI)
 
 
 @dataclass(frozen=True)
