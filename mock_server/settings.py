@@ -50,7 +50,7 @@ class Settings:
     files_max_bytes: int = 256 * 1024 * 1024
     files_dir: str | None = None
     files_ttl_seconds: int = 48 * 3600
-    # Contract-suite self-test: inject exactly one contract violation (see mock_server/defects.py).
+    # Contract-suite self-test: inject exactly one contract violation (see mock_server/instrument/defects.py).
     defect: str | None = None
     # Issue 5 (testing instrument): scenario rules file, simulated latency, journal, replay.
     scenarios_file: str | None = None

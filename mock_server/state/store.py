@@ -23,7 +23,7 @@ import logging
 import time
 from typing import Any, Protocol
 
-from mock_server.errors import ApiError
+from mock_server.web.errors import ApiError
 
 __all__ = [
     "NO_LIMIT", "STALE", "Candidate", "Fired", "StateStore", "StateUnavailable", "choose", "draw", "warn_degraded",
