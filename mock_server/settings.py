@@ -60,6 +60,11 @@ class Settings:
     replay_dir: str | None = None  # answer matching requests from these cassettes
     replay_miss: Literal["fake", "error"] = "fake"  # a request no cassette matches: fake answer or 404
     extra: dict[str, Any] = field(default_factory=dict)
+    # Issue 13: where state shared between requests lives: None (memory of this process),
+    # "sqlite:///PATH" (every worker on one machine; --workers picks one by itself) or
+    # "redis://HOST:PORT/DB" (replicas on several machines). See docs/scaling.md.
+    state: str | None = None
+    state_documents_max: int = 1000  # documents kept per kind (stored interactions, batch jobs)
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -40,7 +40,7 @@ def check_state(url: str | None) -> str | None:
     except ValueError as exc:
         return str(exc)
     except StateUnavailable as exc:
-        return f"cannot reach the state store at {exc.address}: {exc.message}"
+        return f"cannot reach the state store at {exc.address}: {exc.reason}"
     return None
 
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mock_server.state.file_store import DirectoryBackend
 from mock_server.state.store import STALE, Candidate, Fired, StateUnavailable, choose
 
 __all__ = ["SqliteStore"]
@@ -172,7 +173,7 @@ class SqliteStore:
         return f"{self.path}.files"
 
     def files_backend(self) -> Any:
-        return None  # the file store keeps bytes in files_directory() (see state.install)
+        return DirectoryBackend(self.files_directory())
 
     def check(self) -> None:
         self._db()

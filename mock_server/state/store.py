@@ -72,6 +72,7 @@ class StateUnavailable(ApiError):
     def __init__(self, address: str, reason: str) -> None:
         super().__init__(503, "UNAVAILABLE", f"The fake's shared state store at {address} is unavailable ({reason}).")
         self.address = address
+        self.reason = reason
 
 
 _last_warning: dict[str, float] = {}
