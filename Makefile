@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 ARGS   ?=
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench clean redis-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,16 @@ $(VENV)/.installed-js: | $(BIN)/python
 	-command -v npm >/dev/null && npm install --prefix $(VENV)/js --no-audit --no-fund --silent @google/genai@^3 \
 		&& touch $@
 
-test: $(VENV)/.installed-test $(VENV)/.installed-js
+# The shared-state tests run a real redis-server (Debian's package); installed when missing and
+# we may (root or sudo), otherwise those tests skip saying why.
+redis-server:
+	-@command -v redis-server >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && apt-get install -y -qq redis-server) >/dev/null; \
+		elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+			(sudo apt-get update -qq && sudo apt-get install -y -qq redis-server) >/dev/null; \
+		else echo "redis-server missing and not installable here: the Redis tests will skip"; fi; }
+
+test: $(VENV)/.installed-test $(VENV)/.installed-js redis-server
 	$(BIN)/ruff check .
 	$(BIN)/mypy mock_server schemas contract_tests
 	$(BIN)/python -m pytest -q tests

@@ -3,7 +3,7 @@
 Calls the ASGI app directly, so the figure is the fake's own work per request: what wrk's numbers
 add uvicorn and the kernel to. ``--profile`` prints where the time goes.
 
-    python bench/hot_path.py [--requests 3000] [--profile]
+    python bench/hot_path.py [--requests 3000] [--profile] [--state sqlite:///tmp/s.db|redis://HOST:PORT/DB]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from mock_server.app import create_app
+from mock_server.settings import Settings
 
 BODY = json.dumps({"contents": [{"parts": [{"text": "a benchmark poster at 1K"}]}],
                    "generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"imageSize": "1K"}}}).encode()
@@ -54,8 +55,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--state", default=None, help="a shared store, to see what sharing costs per request")
     args = parser.parse_args()
-    app = create_app()
+    app = create_app(Settings(state=args.state))
     asyncio.run(run(app, 50))  # warm: first render, caches
     started = time.perf_counter()
     asyncio.run(run(app, args.requests))

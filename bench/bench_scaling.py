@@ -1,0 +1,124 @@
+"""What sharing state costs (issue 13): the fake with one worker (memory), two workers (SQLite) and
+two replicas on one Redis, each beside the same topology without sharing and the ceiling (uvicorn
+serving a precomputed body of the same size), all in one run.
+
+    python bench/bench_scaling.py [--duration 5] [--connections 16] [--payload realistic|compact]
+
+Two replicas are driven by two wrk processes (half the connections each) and their rates added,
+as a load balancer in front of them would spread the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from bench_server import LUA_DISTINCT, LUA_FIXED, MODEL, body_for, free_port, start, stop, wait_until_up, wrk
+
+HERE = Path(__file__).resolve().parent
+Row = dict[str, float]
+
+
+def drive(urls: list[str], script: str, duration: int, connections: int) -> Row:
+    """wrk against every URL at once, connections split between them; rates added."""
+    with ThreadPoolExecutor(len(urls)) as pool:
+        rows = list(pool.map(lambda url: wrk(url, script, duration, connections // len(urls)), urls))
+    return {"rps": sum(row["rps"] for row in rows), "p50_ms": max(row["p50_ms"] for row in rows),
+            "p99_ms": max(row["p99_ms"] for row in rows), "non_2xx": sum(row["non_2xx"] for row in rows)}
+
+
+def fake(args: argparse.Namespace, workers: int, replicas: int, state: str | None) -> tuple[Row, Row, bytes]:
+    ports = [free_port() for _ in range(replicas)]
+    extra = ["--state", state] if state else []
+    processes = [start([sys.executable, "-m", "mock_server", "serve", "--port", str(port), "--log-level", "warning",
+                        "--workers", str(workers), "--payload", args.payload, *extra]) for port in ports]
+    urls = [f"http://127.0.0.1:{port}/v1beta/models/{MODEL['1K']}:generateContent" for port in ports]
+    try:
+        for port, process in zip(ports, processes, strict=True):
+            wait_until_up(f"http://127.0.0.1:{port}/v1beta/models?key=k", process)
+        for url in urls:  # warm every worker's caches: fresh connections reach each of them
+            for _ in range(4 * workers):
+                body = httpx.post(url, content=body_for("1K"), headers={"x-goog-api-key": "k"}, timeout=120).content
+        repeated = drive(urls, LUA_FIXED % body_for("1K"), args.duration, args.connections)
+        distinct = drive(urls, LUA_DISTINCT, args.duration, args.connections)
+    finally:
+        for process in processes:
+            stop(process)
+    return repeated, distinct, body
+
+
+def ceiling(args: argparse.Namespace, workers: int, replicas: int, body: bytes) -> Row:
+    with tempfile.NamedTemporaryFile(delete=False) as handle:
+        handle.write(body)
+    env = dict(os.environ, BASELINE_BODY_FILE=handle.name, PYTHONPATH=str(HERE))
+    ports = [free_port() for _ in range(replicas)]
+    processes = [start([sys.executable, "-m", "uvicorn", "baseline_app:app", "--port", str(port), "--workers",
+                        str(workers), "--log-level", "warning", "--no-access-log"], env) for port in ports]
+    try:
+        for port, process in zip(ports, processes, strict=True):
+            wait_until_up(f"http://127.0.0.1:{port}/", process)
+        return drive([f"http://127.0.0.1:{port}/x" for port in ports], LUA_FIXED % body_for("1K"), args.duration,
+                     args.connections)
+    finally:
+        for process in processes:
+            stop(process)
+        os.unlink(handle.name)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--payload", choices=["compact", "realistic"], default="realistic")
+    args = parser.parse_args()
+    missing = [tool for tool in ("wrk", "redis-server") if shutil.which(tool) is None]
+    if missing:
+        print(f"bench needs {' and '.join(missing)} (apt-get install {' '.join(missing)})", file=sys.stderr)
+        return 2
+    redis_port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no"], stdout=subprocess.DEVNULL, start_new_session=True)
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    setups = [  # (name, workers, replicas, state, ceiling name)
+        ("1 worker, memory", 1, 1, None),
+        ("2 workers, per-process memory (not shared)", 2, 1, "memory"),
+        ("2 workers, SQLite (shared)", 2, 1, None),
+        ("2 replicas, per-process memory (not shared)", 1, 2, "memory"),
+        ("2 replicas, Redis (shared)", 1, 2, redis_url),
+    ]
+    load_before = os.getloadavg()
+    results = []
+    try:
+        for name, workers, replicas, state in setups:
+            repeated, distinct, body = fake(args, workers, replicas, state)
+            results.append((name, workers, replicas, repeated, distinct, body))
+        ceilings = {(w, r): ceiling(args, w, r, results[0][5]) for w, r in {(1, 1), (2, 1), (1, 2)}}
+    finally:
+        os.killpg(redis.pid, 15)
+        redis.wait(timeout=10)
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}")
+    print(f"command: python bench/bench_scaling.py --duration {args.duration} --connections {args.connections} "
+          f"--payload {args.payload}; 1K body {len(results[0][5]) / 1e6:.2f} MB")
+    print()
+    print("| setup | 1K repeated req/s | p99 ms | ceiling req/s | ratio | vs 1 worker | 1K distinct req/s |")
+    print("|---|---|---|---|---|---|---|")
+    single = results[0][3]["rps"]
+    for name, workers, replicas, repeated, distinct, _body in results:
+        top = ceilings[(workers, replicas)]["rps"]
+        bad = " (non-2xx!)" if repeated["non_2xx"] or distinct["non_2xx"] else ""
+        print(f"| {name} | {repeated['rps']:.0f}{bad} | {repeated['p99_ms']:.1f} | {top:.0f} | "
+              f"{repeated['rps'] / top:.0%} | {repeated['rps'] / single:.0%} | {distinct['rps']:.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
