@@ -60,11 +60,11 @@ class Journal:
     def __init__(self, store: StateStore) -> None:
         self._store = store
 
-    def add(self, entry: _Record | dict[str, Any]) -> None:
+    async def add(self, entry: _Record | dict[str, Any]) -> None:
         if self._store.shared and isinstance(entry, _Record):
             entry = build_entry(entry.scope, entry.raw_body, entry.status, entry.duration_ms, entry.recorded_at)
         try:
-            self._store.journal_append(entry)
+            await self._store.journal_append_async(entry)
         except StateUnavailable as exc:  # the API keeps answering; the log says what is missing
             warn_degraded("journal", exc)
 
@@ -192,26 +192,26 @@ class JournalMiddleware:
 
         recorded = False
 
-        def record() -> None:
+        async def record() -> None:
             nonlocal recorded
             recorded = True
             runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
             if runtime is not None:
-                journal_of(runtime).add(_record(scope, b"".join(chunks), status or 500, started, runtime))
+                await journal_of(runtime).add(_record(scope, b"".join(chunks), status or 500, started, runtime))
 
         async def recording_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
             elif message["type"] == "http.response.body" and not message.get("more_body") and not recorded:
-                record()  # before the last byte goes out: a client that has its answer finds it listed
+                await record()  # before the last byte goes out: a client that has its answer finds it listed
             await send(message)
 
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
             if not recorded:
-                record()
+                await record()
 
 
 def _record(scope: Scope, raw_body: bytes, status: int, started: float, runtime: Runtime) -> _Record:

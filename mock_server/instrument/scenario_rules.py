@@ -158,16 +158,18 @@ class RuleBook:
         fired = self._store.fired_counts()
         return [rule.describe(fired.get(index, 0)) for index, rule in enumerate(self._current()[1])]
 
-    def pick(self, request: Request, image_request: ImageRequest) -> tuple[str, str, dict[str, Any]] | None:
+    async def pick(self, request: Request, image_request: ImageRequest) -> tuple[str, str, dict[str, Any]] | None:
         """(rule name, scenario name, params) of the first rule that matches and fires."""
         try:
             for _attempt in range(5):  # another process may change the rules between read and fire
-                version, rules = self._current()
+                if await self._store.rules_version_async() != self._parsed[0]:
+                    self._current()
+                version, rules = self._parsed
                 candidates = [(index, rule.limit(), rule.probability) for index, rule in enumerate(rules)
                               if rule.matches(request, image_request)]
                 if not candidates:
                     return None
-                fired = self._store.fire(version, candidates, self._seed)
+                fired = await self._store.fire_async(version, candidates, self._seed)
                 if fired == STALE:
                     continue
                 if not isinstance(fired, tuple):

@@ -33,6 +33,15 @@ class MemoryStore:
         self._documents: dict[str, OrderedDict[str, str]] = {}
         self._none: OrderedDict[str, str] = OrderedDict()
 
+    async def journal_append_async(self, entry: Any) -> int:
+        return self.journal_append(entry)
+
+    async def rules_version_async(self) -> int:
+        return self.rules_version()
+
+    async def fire_async(self, version: int, candidates: list[Candidate], seed: int) -> Fired | str | None:
+        return self.fire(version, candidates, seed)
+
     # journal
     def journal_append(self, entry: Any) -> int:
         with self._lock:

@@ -11,12 +11,14 @@ timeout on every request during an outage), then try again.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import redis
+import redis.asyncio as aioredis
 from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -29,6 +31,7 @@ T = TypeVar("T")
 _P = "gemini-mock:"
 _OUTAGES = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, OSError)
 _BACK_OFF_SECONDS = 1.0
+_TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 1.0, "socket_timeout": 2.0}
 
 _APPEND = """
 local id = redis.call('INCR', KEYS[1])
@@ -85,11 +88,19 @@ return 1
 """
 
 
+class _AsyncScripts:
+    def __init__(self, loop: asyncio.AbstractEventLoop, client: aioredis.Redis) -> None:
+        self.loop, self.client = loop, client
+        self.append, self.fire = client.register_script(_APPEND), client.register_script(_FIRE)
+
+
 class RedisStore:
     shared = True
 
     def __init__(self, url: str, journal_size: int = 1000, collection_limit: int = 1000) -> None:
-        self._client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
+        self._url = url
+        self._client = redis.Redis.from_url(url, **_TIMEOUTS)
+        self._async_scripts: _AsyncScripts | None = None
         options = self._client.connection_pool.connection_kwargs
         self.address = f"redis://{options.get('host', 'localhost')}:{options.get('port', 6379)}/{options.get('db', 0)}"
         self._size = max(1, journal_size)
@@ -108,6 +119,39 @@ class RedisStore:
         except _OUTAGES as exc:
             self._down_until = time.monotonic() + _BACK_OFF_SECONDS
             raise StateUnavailable(self.address, str(exc) or type(exc).__name__) from exc
+
+    async def acall(self, action: Callable[[], Awaitable[T]]) -> T:
+        """``call`` for the request path: waits on Redis without stalling the event loop."""
+        if time.monotonic() < self._down_until:
+            raise StateUnavailable(self.address, "not reachable a moment ago")
+        try:
+            return await action()
+        except _OUTAGES as exc:
+            self._down_until = time.monotonic() + _BACK_OFF_SECONDS
+            raise StateUnavailable(self.address, str(exc) or type(exc).__name__) from exc
+
+    def _async(self) -> _AsyncScripts:
+        """The asyncio client of the running event loop (a client is bound to the loop it first ran on)."""
+        loop = asyncio.get_running_loop()
+        if self._async_scripts is None or self._async_scripts.loop is not loop:
+            self._async_scripts = _AsyncScripts(loop, aioredis.Redis.from_url(self._url, **_TIMEOUTS))
+        return self._async_scripts
+
+    async def journal_append_async(self, entry: Any) -> int:
+        scripts = self._async()
+        number = int(await self.acall(lambda: scripts.append(keys=[_P + "journal:id", _P + "journal"],
+                                                             args=[json.dumps(entry), self._size])))
+        entry["id"] = number
+        return number
+
+    async def rules_version_async(self) -> int:
+        client = self._async().client
+        return int(await self.acall(lambda: client.get(_P + "rules:version")) or 0)
+
+    async def fire_async(self, version: int, candidates: list[Candidate], seed: int) -> Fired | str | None:
+        scripts = self._async()
+        args = self._fire_args(version, candidates, seed)
+        return self._fired(await self.acall(lambda: scripts.fire(keys=self._RULE_KEYS[1:4], args=args)))
 
     @property
     def client(self) -> redis.Redis:
@@ -161,10 +205,18 @@ class RedisStore:
         return self._replace_rules(raw_rules, digest) != 0
 
     def fire(self, version: int, candidates: list[Candidate], seed: int) -> Fired | str | None:
+        args = self._fire_args(version, candidates, seed)
+        return self._fired(self.call(lambda: self._fire(keys=self._RULE_KEYS[1:4], args=args)))
+
+    @staticmethod
+    def _fire_args(version: int, candidates: list[Candidate], seed: int) -> list[Any]:
         args: list[Any] = [version, seed, len(candidates)]
         for candidate in candidates:
             args.extend(candidate)
-        result = self.call(lambda: self._fire(keys=self._RULE_KEYS[1:4], args=args))
+        return args
+
+    @staticmethod
+    def _fired(result: Any) -> Fired | str | None:
         if isinstance(result, list):
             return int(result[0]), int(result[1])
         return STALE if int(result) == -2 else None

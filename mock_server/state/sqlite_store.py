@@ -72,6 +72,15 @@ class SqliteStore:
     def _meta(self, db: sqlite3.Connection, key: str) -> Any:
         return db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
 
+    async def journal_append_async(self, entry: Any) -> int:
+        return self.journal_append(entry)
+
+    async def rules_version_async(self) -> int:
+        return self.rules_version()
+
+    async def fire_async(self, version: int, candidates: list[Candidate], seed: int) -> Fired | str | None:
+        return self.fire(version, candidates, seed)
+
     # journal
     def journal_append(self, entry: Any) -> int:
         db = self._db()
