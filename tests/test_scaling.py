@@ -153,8 +153,8 @@ def test_redis_going_away_degrades_with_a_warning(caplog: pytest.LogCaptureFixtu
 def test_unreachable_state_url_stops_the_start_with_a_short_message() -> None:
     address = f"redis://127.0.0.1:{free_port()}/3"
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--port", str(free_port()), "--state", address],
-                          capture_output=True, text=True, timeout=60)
+    command = [sys.executable, "-m", "mock_server", "serve", "--port", str(free_port()), "--state", address]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and time.monotonic() - started < 15
     assert address in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
