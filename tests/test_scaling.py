@@ -17,6 +17,7 @@ import redis
 from conftest import API_KEY, InProcess, png_bytes, text_request
 from google import genai
 from google.genai import types
+from test_cli import running
 
 from mock_server.settings import Settings
 from mock_server.testing import RunningServer, free_port, serve_in_thread
@@ -162,26 +163,9 @@ def test_unreachable_state_url_stops_the_start_with_a_short_message() -> None:
 
 @pytest.fixture(scope="module")
 def two_workers() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--workers", "2", "--port", str(port),
-                                "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{base}/_mock/requests", timeout=2)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"--workers 2 did not start: {process.stderr.read() if process.stderr else ''!r}")
-            time.sleep(0.2)
-    time.sleep(1.0)  # the second worker may come up a moment after the first
-    try:
+    with running("--workers", "2", "--log-level", "warning") as base:
+        time.sleep(1.0)  # the second worker may come up a moment after the first
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_two_workers_share_rules_journal_and_files(two_workers: str) -> None:

@@ -49,6 +49,6 @@ def state_of(runtime: Any) -> StateStore:
     store: StateStore | None = runtime.extensions.get("state")
     if store is None:
         settings = runtime.settings
-        store = runtime.extensions.setdefault("state", open_store(
-            getattr(settings, "state", None), settings.journal_size, getattr(settings, "state_documents_max", 1000)))
+        store = runtime.extensions.setdefault(
+            "state", open_store(settings.state, settings.journal_size, settings.state_documents_max))
     return store

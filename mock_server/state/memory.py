@@ -8,12 +8,12 @@ import threading
 from collections import OrderedDict, deque
 from typing import Any
 
-from mock_server.state.store import STALE, Candidate, Fired, choose
+from mock_server.state.store import STALE, AnswersAtOnce, Candidate, Fired, choose
 
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore:
+class MemoryStore(AnswersAtOnce):
     """Thread-safe, bounded, gone when the process ends. Journal entries may be lazy records (with an
     ``id`` attribute) that the journal turns into JSON only when read: recording stays cheap."""
 
@@ -32,15 +32,6 @@ class MemoryStore:
         self._limit = max(1, collection_limit)
         self._documents: dict[str, OrderedDict[str, str]] = {}
         self._none: OrderedDict[str, str] = OrderedDict()
-
-    async def journal_append_async(self, entry: Any) -> int:
-        return self.journal_append(entry)
-
-    async def rules_version_async(self) -> int:
-        return self.rules_version()
-
-    async def fire_async(self, version: int, candidates: list[Candidate], seed: int) -> Fired | str | None:
-        return self.fire(version, candidates, seed)
 
     # journal
     def journal_append(self, entry: Any) -> int:

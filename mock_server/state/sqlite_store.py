@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.state.file_store import DirectoryBackend
-from mock_server.state.store import STALE, Candidate, Fired, StateUnavailable, choose
+from mock_server.state.store import STALE, AnswersAtOnce, Candidate, Fired, StateUnavailable, choose
 
 __all__ = ["SqliteStore"]
 
@@ -34,7 +34,7 @@ INSERT OR IGNORE INTO meta VALUES ('rules_version', 0), ('draws', 0), ('source',
 _TRIM_EVERY = 64  # journal rows beyond the bound are deleted in batches; reads apply the bound
 
 
-class SqliteStore:
+class SqliteStore(AnswersAtOnce):
     shared = True
 
     def __init__(self, path: str, journal_size: int = 1000, collection_limit: int = 1000) -> None:
@@ -71,15 +71,6 @@ class SqliteStore:
 
     def _meta(self, db: sqlite3.Connection, key: str) -> Any:
         return db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
-
-    async def journal_append_async(self, entry: Any) -> int:
-        return self.journal_append(entry)
-
-    async def rules_version_async(self) -> int:
-        return self.rules_version()
-
-    async def fire_async(self, version: int, candidates: list[Candidate], seed: int) -> Fired | str | None:
-        return self.fire(version, candidates, seed)
 
     # journal
     def journal_append(self, entry: Any) -> int:

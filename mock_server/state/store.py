@@ -26,7 +26,16 @@ from typing import Any, Protocol
 from mock_server.web.errors import ApiError
 
 __all__ = [
-    "NO_LIMIT", "STALE", "Candidate", "Fired", "StateStore", "StateUnavailable", "choose", "draw", "warn_degraded",
+    "NO_LIMIT",
+    "STALE",
+    "AnswersAtOnce",
+    "Candidate",
+    "Fired",
+    "StateStore",
+    "StateUnavailable",
+    "choose",
+    "draw",
+    "warn_degraded",
 ]
 
 log = logging.getLogger("gemini_mock.state")
@@ -85,6 +94,29 @@ def warn_degraded(what: str, error: StateUnavailable, every_seconds: float = 10.
     if now - _last_warning.get(what, -every_seconds) >= every_seconds:
         _last_warning[what] = now
         log.warning("%s degraded: %s", what, error.message)
+
+
+class AnswersAtOnce:
+    """For stores on this machine (memory, SQLite): the request path's async methods simply call
+    the synchronous ones, which answer in microseconds."""
+
+    def journal_append(self, entry: Any) -> int:
+        raise NotImplementedError
+
+    def rules_version(self) -> int:
+        raise NotImplementedError
+
+    def fire(self, version: int, candidates: list[Candidate], seed: int) -> Fired | str | None:
+        raise NotImplementedError
+
+    async def journal_append_async(self, entry: Any) -> int:
+        return self.journal_append(entry)
+
+    async def rules_version_async(self) -> int:
+        return self.rules_version()
+
+    async def fire_async(self, version: int, candidates: list[Candidate], seed: int) -> Fired | str | None:
+        return self.fire(version, candidates, seed)
 
 
 class StateStore(Protocol):
