@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,3 +134,16 @@ def test_check_names_the_address_of_an_unusable_store(tmp_path: Path) -> None:
     assert "expected memory" in str(check_state("ftp://x"))
     (tmp_path / "file").write_text("")
     assert "sqlite:///" in str(check_state(f"sqlite:///{tmp_path}/file/s.db"))
+
+
+def test_a_broken_sqlite_store_degrades_instead_of_failing_requests(tmp_path: Path) -> None:
+    from conftest import InProcess, text_request
+
+    fake = InProcess(Settings(state=f"sqlite:///{tmp_path}/state.db"))
+    assert fake.generate("gemini-2.5-flash-image", text_request("before")).status_code == 200
+    store = open_store(f"sqlite:///{tmp_path}/state.db")
+    store.journal_entries()
+    sqlite3.connect(f"{tmp_path}/state.db").execute("DROP TABLE journal")  # what a full disk would be to it
+    assert fake.generate("gemini-2.5-flash-image", text_request("after")).status_code == 200
+    listed = fake.request("GET", "/_mock/requests")
+    assert listed.status_code == 503 and "sqlite:///" in listed.json()["error"]["message"]

@@ -102,7 +102,12 @@ class RedisStore:
         self._client = redis.Redis.from_url(url, **_TIMEOUTS)
         self._async_scripts: _AsyncScripts | None = None
         options = self._client.connection_pool.connection_kwargs
-        self.address = f"redis://{options.get('host', 'localhost')}:{options.get('port', 6379)}/{options.get('db', 0)}"
+        # The address names the database but never a password from the URL.
+        database = options.get("db", 0)
+        if "path" in options:
+            self.address = f"unix://{options['path']}?db={database}"
+        else:
+            self.address = f"redis://{options.get('host', 'localhost')}:{options.get('port', 6379)}/{database}"
         self._size = max(1, journal_size)
         self._limit = max(1, collection_limit)
         self._down_until = 0.0

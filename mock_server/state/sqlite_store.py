@@ -9,19 +9,21 @@ counters and probability draws global.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mock_server.state.file_store import DirectoryBackend
 from mock_server.state.store import STALE, AnswersAtOnce, Candidate, Fired, StateUnavailable, choose
 
 __all__ = ["SqliteStore"]
 
+T = TypeVar("T")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
 CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
@@ -32,6 +34,20 @@ CREATE TABLE IF NOT EXISTS documents (kind TEXT NOT NULL, id TEXT NOT NULL, seq 
 INSERT OR IGNORE INTO meta VALUES ('rules_version', 0), ('draws', 0), ('source', NULL), ('seq', 0);
 """
 _TRIM_EVERY = 64  # journal rows beyond the bound are deleted in batches; reads apply the bound
+
+
+def _guarded(method: Callable[..., T]) -> Callable[..., T]:
+    """SQLite trouble (a full disk, a lock held too long) becomes ``StateUnavailable``, which the
+    request path survives, instead of a 500."""
+
+    @functools.wraps(method)
+    def guarded(self: SqliteStore, *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise StateUnavailable(self.address, str(exc)) from exc
+
+    return guarded
 
 
 class SqliteStore(AnswersAtOnce):
@@ -73,6 +89,7 @@ class SqliteStore(AnswersAtOnce):
         return db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
 
     # journal
+    @_guarded
     def journal_append(self, entry: Any) -> int:
         db = self._db()
         number = int(db.execute("INSERT INTO journal (body) VALUES (?)", (json.dumps(entry),)).lastrowid or 0)
@@ -81,19 +98,23 @@ class SqliteStore(AnswersAtOnce):
         entry["id"] = number
         return number
 
+    @_guarded
     def journal_entries(self) -> list[Any]:
         rows = self._db().execute("SELECT id, body FROM (SELECT id, body FROM journal ORDER BY id DESC LIMIT ?) "
                                   "ORDER BY id", (self._size,)).fetchall()
         return [json.loads(body) | {"id": number} for number, body in rows]
 
+    @_guarded
     def journal_clear(self) -> int:
         deleted = self._db().execute("DELETE FROM journal").rowcount
         return min(deleted, self._size)
 
     # scenario rules
+    @_guarded
     def rules_version(self) -> int:
         return int(self._meta(self._db(), "rules_version"))
 
+    @_guarded
     def rules(self) -> tuple[int, list[Any]]:
         with self._transaction() as db:
             version = int(self._meta(db, "rules_version"))
@@ -111,15 +132,18 @@ class SqliteStore(AnswersAtOnce):
         db.execute("UPDATE meta SET value = value + 1 WHERE key = 'rules_version'")
         return int(self._meta(db, "rules_version"))
 
+    @_guarded
     def set_rules(self, raw_rules: list[Any]) -> int:
         with self._transaction() as db:
             return self._replace(db, raw_rules)
 
+    @_guarded
     def add_rule(self, raw_rule: Any) -> int:
         with self._transaction() as db:
             db.execute("INSERT INTO rules VALUES ((SELECT COUNT(*) FROM rules), ?)", (json.dumps(raw_rule),))
             return self._bump(db)
 
+    @_guarded
     def load_rules_source(self, raw_rules: list[Any], digest: str) -> bool:
         with self._transaction() as db:
             if self._meta(db, "source") == digest:
@@ -128,6 +152,7 @@ class SqliteStore(AnswersAtOnce):
             self._replace(db, raw_rules)
             return True
 
+    @_guarded
     def fire(self, version: int, candidates: list[Candidate], seed: int) -> Fired | str | None:
         with self._transaction() as db:
             if int(self._meta(db, "rules_version")) != version:
@@ -145,10 +170,12 @@ class SqliteStore(AnswersAtOnce):
                 db.execute("INSERT OR REPLACE INTO fired VALUES (?, ?)", (chosen[0], chosen[1] + 1))
             return chosen
 
+    @_guarded
     def fired_counts(self) -> dict[int, int]:
         return dict(self._db().execute("SELECT idx, n FROM fired").fetchall())
 
     # collections
+    @_guarded
     def put_document(self, kind: str, ident: str, document: dict[str, Any]) -> None:
         body = json.dumps(document)
         with self._transaction() as db:
@@ -158,13 +185,16 @@ class SqliteStore(AnswersAtOnce):
             db.execute("DELETE FROM documents WHERE kind = ? AND seq <= (SELECT seq FROM documents WHERE kind = ? "
                        "ORDER BY seq DESC LIMIT 1 OFFSET ?)", (kind, kind, self._limit))
 
+    @_guarded
     def get_document(self, kind: str, ident: str) -> dict[str, Any] | None:
         row = self._db().execute("SELECT body FROM documents WHERE kind = ? AND id = ?", (kind, ident)).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
+    @_guarded
     def delete_document(self, kind: str, ident: str) -> bool:
         return self._db().execute("DELETE FROM documents WHERE kind = ? AND id = ?", (kind, ident)).rowcount > 0
 
+    @_guarded
     def list_documents(self, kind: str) -> list[dict[str, Any]]:
         rows = self._db().execute("SELECT body FROM documents WHERE kind = ? ORDER BY seq", (kind,)).fetchall()
         return [json.loads(body) for (body,) in rows]
