@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, ScenarioFault: fault_response},
         middleware=middleware,
     )
+    app.state.settings = settings
     app.state.runtime = Runtime.create(settings)
     files.install(app.state.runtime)
     return app

@@ -7,7 +7,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
-__all__ = ["ENV_VAR", "ImageFormat", "PayloadMode", "Settings"]
+__all__ = ["ENV_VAR", "ImageFormat", "PayloadMode", "Settings", "settings_of"]
 
 ENV_VAR = "GEMINI_MOCK_SETTINGS"
 """Environment variable that carries the settings to uvicorn worker processes."""
@@ -85,3 +85,9 @@ class Settings:
     def from_env(cls) -> Settings:
         text = os.environ.get(ENV_VAR)
         return cls.from_json(text) if text else cls()
+
+
+def settings_of(request: Any) -> Settings:
+    """The settings of the app serving ``request`` (a Starlette request; ``create_app`` puts them there)."""
+    settings: Settings = request.app.state.settings
+    return settings

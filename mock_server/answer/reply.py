@@ -15,23 +15,17 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mock_server.answer.images import ImageCache, ImageSpec, RenderedImage
+from mock_server.answer.parts import PlannedPart
 from mock_server.answer.signatures import content_digest, sign
+from mock_server.answer.thoughts import thought_parts
 from mock_server.answer.usage import thoughts_tokens, usage_metadata
 from mock_server.answer.validation import ImageRequest
 from mock_server.settings import Settings
 from schemas import load_profile_book
 
-__all__ = ["PlannedPart", "Reply", "encode_reply", "new_response_id", "plan_reply", "render_reply", "request_key"]
+__all__ = ["Reply", "encode_reply", "new_response_id", "plan_reply", "render_reply", "request_key"]
 
 _BLOB_MARK = "@@gik-blob-%d-" + os.urandom(6).hex() + "@@"
-
-
-@dataclass(frozen=True)
-class PlannedPart:
-    text: str | None = None
-    image: ImageSpec | None = None
-    thought: bool = False
-    signed: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,7 +78,6 @@ def plan_reply(request: ImageRequest, settings: Settings) -> Reply:
     # Feature modules that build on PlannedPart; imported here to keep the import graph acyclic.
     from mock_server.answer.conversation import check_history
     from mock_server.answer.grounding import synthetic_grounding
-    from mock_server.answer.thoughts import thought_parts
 
     check_history(request, settings)  # a reply is planned only for a well-formed conversation
     seed = settings.seed if request.seed is None else request.seed
