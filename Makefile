@@ -29,7 +29,6 @@ $(VENV)/.installed-js: | $(BIN)/python
 	-command -v npm >/dev/null && npm install --prefix $(VENV)/js --no-audit --no-fund --silent @google/genai@^3 \
 		&& touch $@
 
-<<<<<<< HEAD
 # The shared-state tests run a real redis-server (Debian's package); installed when missing and
 # we may (root or sudo), otherwise those tests skip saying why.
 redis-server:
@@ -39,12 +38,7 @@ redis-server:
 			(sudo apt-get update -qq && sudo apt-get install -y -qq redis-server) >/dev/null; \
 		else echo "redis-server missing and not installable here: the Redis tests will skip"; fi; }
 
-test: $(VENV)/.installed-test $(VENV)/.installed-js redis-server
-	$(BIN)/ruff check .
-	$(BIN)/mypy mock_server schemas contract_tests
-=======
-test: lint $(VENV)/.installed-js
->>>>>>> main
+test: lint $(VENV)/.installed-js redis-server
 	$(BIN)/python -m pytest -q tests
 
 # ruff, mypy, and the layers of docs/architecture.md (import-linter: contracts in pyproject.toml).

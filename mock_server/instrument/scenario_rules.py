@@ -33,12 +33,9 @@ from starlette.routing import Route
 
 from mock_server.answer.validation import ImageRequest
 from mock_server.runtime import Runtime, runtime_of
-<<<<<<< HEAD
 from mock_server.state import StateStore, StateUnavailable, state_of, warn_degraded
 from mock_server.state.store import NO_LIMIT, STALE
-=======
 from schemas import scenario_catalogue
->>>>>>> main
 
 __all__ = ["Rule", "RuleBook", "load_rules_file", "routes", "rules_of"]
 
