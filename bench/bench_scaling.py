@@ -2,7 +2,7 @@
 two replicas on one Redis, each beside the same topology without sharing and the ceiling (uvicorn
 serving a precomputed body of the same size), all in one run.
 
-    python bench/bench_scaling.py [--duration 5] [--connections 16] [--payload realistic|compact]
+    python bench/bench_scaling.py [--duration 5] [--connections 16] [--payload realistic|compact] [--rounds 3]
 
 Two replicas are driven by two wrk processes (half the connections each) and their rates added,
 as a load balancer in front of them would spread the load.
@@ -14,6 +14,7 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,6 +79,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--payload", choices=["compact", "realistic"], default="realistic")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     missing = [tool for tool in ("wrk", "redis-server") if shutil.which(tool) is None]
     if missing:
@@ -95,28 +97,35 @@ def main() -> int:
         ("2 replicas, Redis (shared)", 1, 2, redis_url),
     ]
     load_before = os.getloadavg()
-    results = []
+    runs: dict[str, list[tuple[Row, Row, Row]]] = {name: [] for name, *_ in setups}
+    body = b""
     try:
-        for name, workers, replicas, state in setups:
-            repeated, distinct, body = fake(args, workers, replicas, state)
-            # The ceiling of the same topology right after: the machine is shared, load drifts.
-            results.append((name, repeated, distinct, ceiling(args, workers, replicas, body), body))
+        for _round in range(args.rounds):  # rounds interleave the setups; medians damp the drift
+            for name, workers, replicas, state in setups:
+                repeated, distinct, body = fake(args, workers, replicas, state)
+                # The ceiling of the same topology right after: the machine is shared, load drifts.
+                runs[name].append((repeated, distinct, ceiling(args, workers, replicas, body)))
     finally:
         os.killpg(redis.pid, 15)
         redis.wait(timeout=10)
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}")
     print(f"command: python bench/bench_scaling.py --duration {args.duration} --connections {args.connections} "
-          f"--payload {args.payload}; 1K body {len(results[0][4]) / 1e6:.2f} MB")
+          f"--payload {args.payload} --rounds {args.rounds}; 1K body {len(body) / 1e6:.2f} MB; medians of the rounds")
     print()
-    print("| setup | 1K repeated req/s | p99 ms | ceiling req/s | ratio | vs 1 worker | 1K distinct req/s |")
+    print("| setup | 1K repeated req/s | p99 ms | ceiling req/s | ratio (range) | vs 1 worker | 1K distinct req/s |")
     print("|---|---|---|---|---|---|---|")
-    single = results[0][1]["rps"]
-    for name, repeated, distinct, top_row, _body in results:
-        top = top_row["rps"]
-        bad = " (non-2xx!)" if repeated["non_2xx"] or distinct["non_2xx"] else ""
-        print(f"| {name} | {repeated['rps']:.0f}{bad} | {repeated['p99_ms']:.1f} | {top:.0f} | "
-              f"{repeated['rps'] / top:.0%} | {repeated['rps'] / single:.0%} | {distinct['rps']:.0f} |")
+    def median(name: str, which: int, key: str = "rps") -> float:
+        return statistics.median(run[which][key] for run in runs[name])
+
+    single = median(setups[0][0], 0)
+    for name, *_ in setups:
+        repeated, top = median(name, 0), median(name, 2)
+        bad = " (non-2xx!)" if any(run[0]["non_2xx"] or run[1]["non_2xx"] for run in runs[name]) else ""
+        ratios = sorted(run[0]["rps"] / run[2]["rps"] for run in runs[name])
+        print(f"| {name} | {repeated:.0f}{bad} | {median(name, 0, 'p99_ms'):.1f} | {top:.0f} | "
+              f"{statistics.median(ratios):.0%} ({ratios[0]:.0%}-{ratios[-1]:.0%}) | {repeated / single:.0%} | "
+              f"{median(name, 1):.0f} |")
     return 0
 
 
