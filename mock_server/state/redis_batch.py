@@ -16,7 +16,6 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from mock_server.state import redis_scripts as lua
-from mock_server.state.store import StateUnavailable
 
 __all__ = ["RequestPath"]
 
@@ -60,7 +59,7 @@ class RequestPath:
                 flush = functools.partial(self._flush, bool(versions), texts)
                 try:
                     version, first = await self._guard(flush)
-                except StateUnavailable as exc:
+                except Exception as exc:  # an outage (StateUnavailable) or a bug: every waiter hears, none hangs
                     for future in [*versions, *(future for _, future in entries)]:
                         if not future.done():
                             future.set_exception(exc)

@@ -18,9 +18,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import redis
-from redis.exceptions import BusyLoadingError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from mock_server.state import redis_scripts as lua
 from mock_server.state.redis_batch import RequestPath
@@ -29,7 +27,9 @@ from mock_server.state.store import STALE, Candidate, Fired, StateUnavailable
 __all__ = ["RedisFiles", "RedisStore"]
 
 T = TypeVar("T")
-_OUTAGES = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, OSError)
+# Any Redis trouble (gone, loading, read-only, out of memory) degrades the fake rather than failing
+# requests; the warning in the log names the reason.
+_OUTAGES = (RedisError, OSError)
 _BACK_OFF_SECONDS = 1.0
 _TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 1.0, "socket_timeout": 2.0}
 
