@@ -133,9 +133,12 @@ class RuleBook:
 
     def _current(self) -> tuple[int, list[Rule]]:
         if self._store.rules_version() != self._parsed[0]:
-            version, raw_rules = self._store.rules()
-            self._parsed = (version, [Rule.parse(raw, index) for index, raw in enumerate(raw_rules)])
+            self._reload()
         return self._parsed
+
+    def _reload(self) -> None:
+        version, raw_rules = self._store.rules()
+        self._parsed = (version, [Rule.parse(raw, index) for index, raw in enumerate(raw_rules)])
 
     def replace(self, raw_rules: list[Any]) -> None:
         for index, raw in enumerate(raw_rules):
@@ -164,7 +167,7 @@ class RuleBook:
         try:
             for _attempt in range(5):  # another process may change the rules between read and fire
                 if await self._store.rules_version_async() != self._parsed[0]:
-                    self._current()
+                    self._reload()
                 version, rules = self._parsed
                 candidates = [(index, rule.limit(), rule.probability) for index, rule in enumerate(rules)
                               if rule.matches(request, image_request)]
