@@ -89,13 +89,14 @@ def main() -> int:
     redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                               "--appendonly", "no"], stdout=subprocess.DEVNULL, start_new_session=True)
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
-    setups = [  # (name, workers, replicas, state)
+    setups = [  # (name, workers, replicas, state); a shared setup follows its unshared twin
         ("1 worker, memory", 1, 1, None),
         ("2 workers, per-process memory (not shared)", 2, 1, "memory"),
         ("2 workers, SQLite (shared)", 2, 1, None),
         ("2 replicas, per-process memory (not shared)", 1, 2, "memory"),
         ("2 replicas, Redis (shared)", 1, 2, redis_url),
     ]
+    twins = {setups[2][0]: setups[1][0], setups[4][0]: setups[3][0]}
     load_before = os.getloadavg()
     runs: dict[str, list[tuple[Row, Row, Row]]] = {name: [] for name, *_ in setups}
     body = b""
@@ -113,8 +114,9 @@ def main() -> int:
     print(f"command: python bench/bench_scaling.py --duration {args.duration} --connections {args.connections} "
           f"--payload {args.payload} --rounds {args.rounds}; 1K body {len(body) / 1e6:.2f} MB; medians of the rounds")
     print()
-    print("| setup | 1K repeated req/s | p99 ms | ceiling req/s | ratio (range) | vs 1 worker | 1K distinct req/s |")
-    print("|---|---|---|---|---|---|---|")
+    print("| setup | 1K repeated req/s | p99 ms | ceiling req/s | ratio (range) | vs 1 worker | vs not shared "
+          "| 1K distinct req/s |")
+    print("|---|---|---|---|---|---|---|---|")
     def median(name: str, which: int, key: str = "rps") -> float:
         return statistics.median(run[which][key] for run in runs[name])
 
@@ -123,9 +125,10 @@ def main() -> int:
         repeated, top = median(name, 0), median(name, 2)
         bad = " (non-2xx!)" if any(run[0]["non_2xx"] or run[1]["non_2xx"] for run in runs[name]) else ""
         ratios = sorted(run[0]["rps"] / run[2]["rps"] for run in runs[name])
+        versus_twin = f"{repeated / median(twins[name], 0):.0%}" if name in twins else "-"
         print(f"| {name} | {repeated:.0f}{bad} | {median(name, 0, 'p99_ms'):.1f} | {top:.0f} | "
               f"{statistics.median(ratios):.0%} ({ratios[0]:.0%}-{ratios[-1]:.0%}) | {repeated / single:.0%} | "
-              f"{median(name, 1):.0f} |")
+              f"{versus_twin} | {median(name, 1):.0f} |")
     return 0
 
 
