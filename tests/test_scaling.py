@@ -45,8 +45,9 @@ def replicas(redis_url: str) -> Iterator[list[RunningServer]]:
 
 def test_sequence_counts_globally_and_admin_changes_reach_every_replica(replicas: list[RunningServer]) -> None:
     one, two = (server.base_url for server in replicas)
+    assert generate(one, "no rules yet").status_code == generate(two, "no rules yet").status_code == 200
     assert httpx.put(f"{one}/_mock/scenarios/rules", json=TWICE_503).status_code == 200
-    statuses = [generate((one, two)[n % 2], f"p{n}").status_code for n in range(6)]
+    statuses = [generate((two, one)[n % 2], f"p{n}").status_code for n in range(6)]
     assert statuses == [503, 503, 200, 200, 200, 200]
     described = httpx.get(f"{two}/_mock/scenarios/rules").json()["rules"]
     assert described[0]["fired"] == 2 and described[0]["spent"]

@@ -1,5 +1,6 @@
 """The request path's Redis calls, coalesced: every request needs the rules version (has anyone
-changed the rules?) and one journal append. Under load many requests wait at once, so each flush
+changed the rules? ``RulesWatch`` mostly answers that without a call) and one journal append.
+Under load many requests wait at once, so each flush
 sends everything queued when it starts as one pipeline, one round trip for all of them.
 
 Still exact: a request's version is read by a GET sent after the request asked, and its journal
@@ -16,6 +17,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from mock_server.state import redis_scripts as lua
+from mock_server.state.redis_watch import RulesWatch
 
 __all__ = ["RequestPath"]
 
@@ -25,8 +27,10 @@ Guard = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 class RequestPath:
     """Bound to one event loop (an asyncio Redis client cannot change loops)."""
 
-    def __init__(self, url: str, timeouts: dict[str, Any], guard: Guard, journal_size: int) -> None:
+    def __init__(self, url: str, timeouts: dict[str, Any], guard: Guard, journal_size: int, changes: str) -> None:
         self.loop = asyncio.get_running_loop()
+        self._watch = RulesWatch(url, timeouts, changes)
+        self._known: int | None = None  # the version the watch vouches for
         self.client = aioredis.Redis.from_url(url, **timeouts)
         self.fire = self.client.register_script(lua.FIRE)
         self._guard, self._size = guard, journal_size
@@ -35,10 +39,17 @@ class RequestPath:
         self._drainer: asyncio.Task[None] | None = None
 
     async def version(self) -> int:
+        if self._known is not None and self._watch.quiet():
+            return self._known
+        self._known = None
+        self._watch.subscribe()  # before the read, so that no change slips in between
         future: asyncio.Future[int] = self.loop.create_future()
         self._versions.append(future)
         self._start()
-        return await future
+        version = await future
+        if self._watch.quiet():  # nothing announced while the read was on its way
+            self._known = version
+        return version
 
     async def append(self, text: str) -> int:
         future: asyncio.Future[int] = self.loop.create_future()

@@ -22,7 +22,8 @@ PREFIX = "gemini-mock:"
 JOURNAL, JOURNAL_ID = PREFIX + "journal", PREFIX + "journal:id"
 RULES_VERSION = PREFIX + "rules:version"
 RULE_KEYS = [PREFIX + "rules", RULES_VERSION, PREFIX + "rules:fired", PREFIX + "rules:draws", PREFIX + "rules:source"]
-"""The rules (a list of JSON texts), their version, fire counts, draw counter, loaded file's digest."""
+"""The rules (a list of JSON texts), their version, fire counts, draw counter, loaded file's digest.
+REPLACE and ADD also take the channel (``RedisStore.changes``) on which they announce a new version."""
 
 # APPEND: ARGV = bound, entry... ; ids for the entries in one step, then the bound applied.
 APPEND = """
@@ -40,9 +41,16 @@ if ARGV[1] ~= '' then
 end
 redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
 for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
-return redis.call('INCR', KEYS[2])
+local version = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', KEYS[6], version)
+return version
 """
-ADD = "redis.call('RPUSH', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])"
+ADD = """
+redis.call('RPUSH', KEYS[1], ARGV[1])
+local version = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', KEYS[3], version)
+return version
+"""
 FIRE = """
 if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return -2 end
 for i = 0, tonumber(ARGV[3]) - 1 do

@@ -43,6 +43,8 @@ class RedisStore:
         options = self._client.connection_pool.connection_kwargs
         # The address names the database but never a password from the URL.
         database = options.get("db", 0)
+        # Pub/sub channels are not per database: the name carries it.
+        self.changes = f"{lua.PREFIX}rules:changed:{database}"
         if "path" in options:
             self.address = f"unix://{options['path']}?db={database}"
         else:
@@ -79,7 +81,7 @@ class RedisStore:
         """The request path of the running event loop."""
         path = self._request_path
         if path is None or path.loop is not asyncio.get_running_loop():
-            path = self._request_path = RequestPath(self._url, _TIMEOUTS, self.acall, self._size)
+            path = self._request_path = RequestPath(self._url, _TIMEOUTS, self.acall, self._size, self.changes)
         return path
 
     async def journal_append_async(self, entry: Any) -> int:
@@ -136,10 +138,10 @@ class RedisStore:
 
     def _replace_rules(self, raw_rules: list[Any], digest: str) -> int:
         args = [digest, *(json.dumps(raw) for raw in raw_rules)]
-        return int(self.call(lambda: self._replace(keys=lua.RULE_KEYS, args=args)))
+        return int(self.call(lambda: self._replace(keys=[*lua.RULE_KEYS, self.changes], args=args)))
 
     def add_rule(self, raw_rule: Any) -> int:
-        return int(self.call(lambda: self._add(keys=lua.RULE_KEYS[:2], args=[json.dumps(raw_rule)])))
+        return int(self.call(lambda: self._add(keys=[*lua.RULE_KEYS[:2], self.changes], args=[json.dumps(raw_rule)])))
 
     def load_rules_source(self, raw_rules: list[Any], digest: str) -> bool:
         return self._replace_rules(raw_rules, digest) != 0
