@@ -61,10 +61,11 @@ class Journal:
         self._store = store
 
     async def add(self, entry: _Record | dict[str, Any]) -> None:
+        stored: _Record | dict[str, Any] | str = entry
         if self._store.shared and isinstance(entry, _Record):
-            entry = build_entry(entry.scope, entry.raw_body, entry.status, entry.duration_ms, entry.recorded_at)
+            stored = _entry_json(entry.scope, entry.raw_body, entry.status, entry.duration_ms, entry.recorded_at)
         try:
-            await self._store.journal_append_async(entry)
+            await self._store.journal_append_async(stored)
         except StateUnavailable as exc:  # the API keeps answering; the log says what is missing
             warn_degraded("journal", exc)
 
@@ -142,6 +143,12 @@ def _scrubbed(scope: Scope, raw_body: bytes, secrets: list[str]) -> tuple[dict[s
 
 def build_entry(scope: Scope, raw_body: bytes, status: int | None, duration_ms: float,
                 recorded_at: float) -> dict[str, Any]:
+    entry: dict[str, Any] = json.loads(_entry_json(scope, raw_body, status, duration_ms, recorded_at))
+    return entry
+
+
+def _entry_json(scope: Scope, raw_body: bytes, status: int | None, duration_ms: float, recorded_at: float) -> str:
+    """The entry as redacted JSON text, which a shared store keeps as it is."""
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
     found = extract_api_key(headers, query)
@@ -166,8 +173,7 @@ def build_entry(scope: Scope, raw_body: bytes, status: int | None, duration_ms: 
     runtime = getattr(getattr(app, "state", None), "runtime", None)
     if runtime is not None:
         secrets += list(runtime.settings.api_keys)
-    redacted: dict[str, Any] = json.loads(redact_text(json.dumps(entry, ensure_ascii=False), worth_redacting(secrets)))
-    return redacted
+    return redact_text(json.dumps(entry, ensure_ascii=False), worth_redacting(secrets))
 
 
 class JournalMiddleware:

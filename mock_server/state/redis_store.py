@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 
 from mock_server.state import redis_scripts as lua
 from mock_server.state.redis_batch import RequestPath
-from mock_server.state.store import STALE, Candidate, Fired, StateUnavailable
+from mock_server.state.store import STALE, Candidate, Fired, StateUnavailable, entry_text, give_id
 
 __all__ = ["RedisFiles", "RedisStore"]
 
@@ -85,9 +85,7 @@ class RedisStore:
         return path
 
     async def journal_append_async(self, entry: Any) -> int:
-        number = await self._path().append(json.dumps(entry))
-        entry["id"] = number
-        return number
+        return give_id(entry, await self._path().append(entry_text(entry)))
 
     async def rules_version_async(self) -> int:
         return await self._path().version()
@@ -103,10 +101,8 @@ class RedisStore:
 
     # journal
     def journal_append(self, entry: Any) -> int:
-        number = int(self.call(lambda: self._append(keys=[lua.JOURNAL_ID, lua.JOURNAL],
-                                                    args=[self._size, json.dumps(entry)])))
-        entry["id"] = number
-        return number
+        args: list[int | str] = [self._size, entry_text(entry)]
+        return give_id(entry, int(self.call(lambda: self._append(keys=[lua.JOURNAL_ID, lua.JOURNAL], args=args))))
 
     def journal_entries(self) -> list[Any]:
         rows: list[Any] = self.call(lambda: list(self._client.lrange(lua.JOURNAL, 0, -1)))

@@ -19,7 +19,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mock_server.state.file_store import DirectoryBackend
-from mock_server.state.store import STALE, AnswersAtOnce, Candidate, Fired, StateUnavailable, choose
+from mock_server.state.store import (
+    STALE,
+    AnswersAtOnce,
+    Candidate,
+    Fired,
+    StateUnavailable,
+    choose,
+    entry_text,
+    give_id,
+)
 
 __all__ = ["SqliteStore"]
 
@@ -92,11 +101,10 @@ class SqliteStore(AnswersAtOnce):
     @_guarded
     def journal_append(self, entry: Any) -> int:
         db = self._db()
-        number = int(db.execute("INSERT INTO journal (body) VALUES (?)", (json.dumps(entry),)).lastrowid or 0)
+        number = int(db.execute("INSERT INTO journal (body) VALUES (?)", (entry_text(entry),)).lastrowid or 0)
         if number % _TRIM_EVERY == 0:
             db.execute("DELETE FROM journal WHERE id <= ?", (number - self._size,))
-        entry["id"] = number
-        return number
+        return give_id(entry, number)
 
     @_guarded
     def journal_entries(self) -> list[Any]:

@@ -4,8 +4,8 @@ Three implementations: ``MemoryStore`` (one process, as before: nothing added to
 ``SqliteStore`` (one machine, every ``--workers`` process; file bytes beside it on disk) and
 ``RedisStore`` (replicas on several machines). Callers see only ``StateStore``:
 
-- the **journal**: append a JSON-able entry (the store assigns a global, increasing ``id``), list in
-  order, clear; bounded to the newest ``journal_size`` entries;
+- the **journal**: append a JSON-able entry, or its JSON text (the store assigns a global,
+  increasing ``id``), list in order, clear; bounded to the newest ``journal_size`` entries;
 - **scenario rules**: the raw rule list with a version, per-rule fire counters and a global draw
   counter, changed atomically so that sequences count and seeded probabilities draw exactly as one
   process would (``fire``);
@@ -19,6 +19,7 @@ path (journal, rules) catches it, logs a warning and carries on.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from typing import Any, Protocol
@@ -73,6 +74,18 @@ def choose(candidates: list[Candidate], fired: dict[int, int], next_draw: Any, s
         fired[index] = before + 1
         return index, before
     return None
+
+
+def entry_text(entry: dict[str, Any] | str) -> str:
+    """A journal entry as stored by a shared store: its JSON text (given as such, or encoded here)."""
+    return entry if isinstance(entry, str) else json.dumps(entry)
+
+
+def give_id(entry: Any, number: int) -> int:
+    """Tell a dict entry its journal id (text entries learn theirs when read back)."""
+    if isinstance(entry, dict):
+        entry["id"] = number
+    return number
 
 
 class StateUnavailable(ApiError):
