@@ -57,6 +57,10 @@ class RequestPath:
         self._start()
         return await future
 
+    def close(self) -> None:
+        """Its event loop has gone (another took over): stop watching."""
+        self._watch.close()
+
     def _start(self) -> None:
         if self._drainer is None:
             self._drainer = self.loop.create_task(self._drain())

@@ -81,6 +81,8 @@ class RedisStore:
         """The request path of the running event loop."""
         path = self._request_path
         if path is None or path.loop is not asyncio.get_running_loop():
+            if path is not None:
+                path.close()
             path = self._request_path = RequestPath(self._url, _TIMEOUTS, self.acall, self._size, self.changes)
         return path
 
@@ -199,6 +201,8 @@ class RedisStore:
         self.call(self._client.ping)
 
     def close(self) -> None:
+        if self._request_path is not None:
+            self._request_path.close()
         self._client.close()
 
 
