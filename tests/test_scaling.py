@@ -100,6 +100,19 @@ def test_a_file_uploaded_on_one_replica_is_served_by_all(replicas: list[RunningS
     assert list(one.files.list()) == []
 
 
+def test_an_interaction_created_on_one_replica_continues_on_another(replicas: list[RunningServer]) -> None:
+    one, two = (server.base_url for server in replicas)
+    created = httpx.post(f"{one}/v1beta/interactions", headers=KEY, timeout=30,
+                         json={"model": "gemini-3-pro-image-preview", "input": "a tower"}).json()
+    fetched = httpx.get(f"{two}/v1beta/interactions/{created['id']}", headers=KEY)
+    assert fetched.status_code == 200 and fetched.json()["id"] == created["id"]
+    follow = httpx.post(f"{two}/v1beta/interactions", headers=KEY, timeout=30, json={
+        "model": "gemini-3-pro-image-preview", "input": "now at night", "previous_interaction_id": created["id"]})
+    assert follow.status_code == 200, follow.text
+    assert httpx.delete(f"{two}/v1beta/interactions/{created['id']}", headers=KEY).status_code == 200
+    assert httpx.get(f"{one}/v1beta/interactions/{created['id']}", headers=KEY).status_code == 404
+
+
 def test_restarting_a_replica_loses_nothing(redis_url: str, tmp_path: Path) -> None:
     redis.Redis.from_url(redis_url).flushdb()
     rules = tmp_path / "rules.json"
