@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,25 @@ from mock_server.state.file_store import FileStore
 from mock_server.state.store import NO_LIMIT, STALE, choose, draw
 
 
+def store_url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if kind == "memory":
+        return "memory"
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path}/state.db"
+    address: str = request.getfixturevalue("redis_url")
+    redis.Redis.from_url(address).flushdb()
+    return address
+
+
 @pytest.fixture(params=["memory", "sqlite", "redis"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "memory":
-        yield "memory"
-    elif request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/state.db"
-    else:
-        address = request.getfixturevalue("redis_url")
-        redis.Redis.from_url(address).flushdb()
-        yield address
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return store_url(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Stores that keep files themselves (memory files are the file store's own, tests/test_files.py)."""
+    return store_url(request.param, request, tmp_path)
 
 
 def test_journal_is_ordered_bounded_and_cleared_everywhere(url: str) -> None:
@@ -108,9 +116,8 @@ def test_collections_are_bounded_per_kind_and_hold_copies(url: str) -> None:
     assert store.list_documents("nothing") == []
 
 
-def test_files_live_in_the_store_and_every_process_sees_them(url: str) -> None:
-    if url == "memory":
-        pytest.skip("memory files are the file store's own default (tests/test_files.py)")
+def test_files_live_in_the_store_and_every_process_sees_them(shared_url: str) -> None:
+    url = shared_url
     settings = Settings()
     one = FileStore(settings, backend=open_store(url).files_backend())
     two = FileStore(settings, backend=open_store(url).files_backend())
