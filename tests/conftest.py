@@ -87,6 +87,15 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
     return status
 
 
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[RunningServer]:
+    """The fake behind a relay under test (tests/relay_under_test.py): it accepts the relay's key only."""
+    from relay_under_test import UPSTREAM_KEY
+
+    with serve_in_thread(Settings(api_keys=(UPSTREAM_KEY,))) as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A real redis-server on a free loopback port (``make test`` installs it); skips where it is missing."""
