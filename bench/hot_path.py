@@ -3,7 +3,7 @@
 Calls the ASGI app directly, so the figure is the fake's own work per request: what wrk's numbers
 add uvicorn and the kernel to. ``--profile`` prints where the time goes.
 
-    python bench/hot_path.py [--requests 3000] [--profile] [--state sqlite:////tmp/s.db|redis://HOST:PORT/DB]
+    python bench/hot_path.py [--requests 3000] [--profile] [--state sqlite:///tmp/s.db|redis://HOST:PORT/DB]
                              [--concurrent 16]
 """
 

@@ -37,7 +37,7 @@ def serving_state(settings: Settings) -> Iterator[Settings]:
     scratch: str | None = None
     if settings.workers > 1 and not settings.state:
         scratch = tempfile.mkdtemp(prefix="gemini-mock-state-")
-        settings = settings.with_changes(state=f"sqlite:///{scratch}/state.db")
+        settings = settings.with_changes(state=f"sqlite://{scratch}/state.db")
     try:
         problem = check_state(settings.state)
         if problem is not None:

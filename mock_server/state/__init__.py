@@ -20,10 +20,8 @@ def open_store(url: str | None, journal_size: int = 1000, collection_limit: int 
     if scheme == "sqlite":
         from mock_server.state.sqlite_store import SqliteStore
 
-        path = url.removeprefix("sqlite://")
-        if not path.startswith("/"):
-            raise ValueError(f"--state {url}: give an absolute path, sqlite:////tmp/state.db style (sqlite:///PATH)")
-        return SqliteStore(path, journal_size, collection_limit)
+        # Always an absolute path: sqlite:///var/tmp/s.db and sqlite:////var/tmp/s.db name the same file.
+        return SqliteStore("/" + url.removeprefix("sqlite:").lstrip("/"), journal_size, collection_limit)
     if scheme in ("redis", "rediss", "unix"):
         from mock_server.state.redis_store import RedisStore
 

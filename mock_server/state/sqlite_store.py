@@ -64,7 +64,7 @@ class SqliteStore(AnswersAtOnce):
 
     def __init__(self, path: str, journal_size: int = 1000, collection_limit: int = 1000) -> None:
         self.path = path
-        self.address = f"sqlite:///{path}"
+        self.address = f"sqlite://{path}"
         self._size = max(1, journal_size)
         self._limit = max(1, collection_limit)
         self._local = threading.local()
