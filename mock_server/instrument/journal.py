@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ from schemas.wire.casing import map_strings
 from schemas.wire.redaction import REDACTED, extract_api_key, redact_document, redact_text, worth_redacting
 
 __all__ = ["Journal", "JournalMiddleware", "journal_of", "note_request", "routes"]
+
+log = logging.getLogger("gemini_mock.journal")
 
 NOTE_KEY = "gemini_mock.journal_note"
 ADMIN_PREFIX = "/_mock/"
@@ -202,8 +205,14 @@ class JournalMiddleware:
             nonlocal recorded
             recorded = True
             runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
-            if runtime is not None:
+            if runtime is None:
+                return
+            try:
                 await journal_of(runtime).add(_record(scope, b"".join(chunks), status or 500, started, runtime))
+            except Exception as exc:  # recording runs before the last byte: it must never break the answer
+                # The type only: an exception's text could quote the request, keys included.
+                log.error("journal: could not record %s %s (%s)", scope.get("method"), scope.get("path"),
+                          type(exc).__name__)
 
         async def recording_send(message: Message) -> None:
             nonlocal status
