@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from pathlib import Path
@@ -154,3 +155,20 @@ def test_a_broken_sqlite_store_degrades_instead_of_failing_requests(tmp_path: Pa
     assert fake.generate("gemini-2.5-flash-image", text_request("after")).status_code == 200
     listed = fake.request("GET", "/_mock/requests")
     assert listed.status_code == 503 and "sqlite:///" in listed.json()["error"]["message"]
+
+
+def test_a_journal_that_cannot_record_never_breaks_the_answer(monkeypatch: pytest.MonkeyPatch,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    from conftest import InProcess, text_request
+
+    from mock_server.instrument import journal
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("secret-looking text that must not reach the log")
+
+    monkeypatch.setattr(journal, "_record", broken)
+    with caplog.at_level(logging.ERROR, logger="gemini_mock.journal"):
+        answer = InProcess().generate("gemini-2.5-flash-image", text_request("still answered"))
+    assert answer.status_code == 200 and answer.json()["candidates"]
+    assert "could not record POST" in caplog.text and "RuntimeError" in caplog.text
+    assert "secret-looking" not in caplog.text
