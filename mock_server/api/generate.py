@@ -44,7 +44,8 @@ async def prepare(request: Request, profile: ModelProfile) -> tuple[ImageRequest
 
 
 async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, Reply]:
-    """Parse, check and plan a request; identical small bodies skip straight to the cached plan."""
+    """Parse, check and plan a request. The outcome of a small body is remembered by its digest, a
+    refusal as well as a plan: the same bytes are never parsed, validated and planned twice."""
     runtime = runtime_of(request)
     body = await read_body(request)
     cache_key = None
@@ -52,15 +53,22 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
     if len(body) <= _CACHEABLE_BODY_BYTES and b"file" not in body:
         cache_key = (profile.model_id, hashlib.sha256(body).digest())
         cached = runtime.planned.get(cache_key)
+        if isinstance(cached, ApiError):
+            raise cached.again()
         if cached is not None:
             image_request, reply = cached
             return image_request, reply.with_changes(response_id=new_response_id())
-    document = parse_json_body(body)
-    image_request = read_generate_request(
-        document, profile.model_id, unknown_image_size=runtime.settings.unknown_image_size,
-        files=_file_resolver(runtime),
-    )
-    reply = plan_reply(image_request, runtime.settings)
+    try:
+        image_request = read_generate_request(
+            parse_json_body(body), profile.model_id, unknown_image_size=runtime.settings.unknown_image_size,
+            files=_file_resolver(runtime),
+        )
+        reply = plan_reply(image_request, runtime.settings)
+    except ApiError as error:
+        if cache_key is not None:
+            error.encoded()  # once, shared by every copy answered from the cache
+            runtime.planned.put(cache_key, error.again())
+        raise
     if cache_key is not None:
         runtime.planned.put(cache_key, (image_request, reply))
     return image_request, reply

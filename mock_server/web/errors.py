@@ -5,10 +5,13 @@ Texts come from ``schemas/error_catalogue.json``; nothing here restates them.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,6 +40,21 @@ class ApiError(Exception):
         self.message = message
         self.details = details or []
         self.headers = headers or {}
+        self._encoded: bytes | None = None
+
+    def encoded(self) -> bytes:
+        """The envelope's bytes, encoded once per error (Google pretty-prints with two-space indentation,
+        which runs the pure-Python JSON encoder: worth not repeating for an answer served again)."""
+        if self._encoded is None:
+            self._encoded = json.dumps(self.to_dict(), indent=2, ensure_ascii=False).encode()
+        return self._encoded
+
+    def again(self) -> ApiError:
+        """A fresh exception with the same answer, for an error remembered across requests
+        (raising one instance again and again would grow its traceback)."""
+        copy = ApiError(self.code, self.status, self.message, self.details, dict(self.headers))
+        copy._encoded = self._encoded
+        return copy
 
     @classmethod
     def named(cls, entry_name: str, /, details: list[dict[str, Any]] | None = None, **values: Any) -> ApiError:
@@ -61,8 +79,7 @@ def bad_request_details(violations: list[tuple[str, str]]) -> list[dict[str, Any
 
 
 def error_body(error: ApiError) -> bytes:
-    # Google pretty-prints its JSON with two-space indentation.
-    return json.dumps(error.to_dict(), indent=2, ensure_ascii=False).encode()
+    return error.encoded()
 
 
 def error_response(error: ApiError) -> Response:
@@ -71,28 +88,45 @@ def error_response(error: ApiError) -> Response:
 
 
 class GuardMiddleware:
-    """Outermost layer: whatever escapes the app becomes Google's 500 envelope, never a traceback."""
+    """Outermost layer: whatever escapes the app becomes Google's 500 envelope, never a traceback.
 
-    def __init__(self, app: ASGIApp) -> None:
+    Given the app's exception handlers, it is also the exception layer (the fake's app has no other):
+    one wrapper around the router instead of Starlette's three (server errors, exceptions, guard),
+    and the handlers reach the routes through the scope as Starlette's own exception layer passes them.
+    """
+
+    def __init__(self, app: ASGIApp, handlers: Mapping[Any, Callable[..., Any]] | None = None) -> None:
         self.app = app
+        self.handlers = dict(handlers or {})
+        self._scope_handlers = (self.handlers, {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.handlers:
+            scope["starlette.exception_handlers"] = self._scope_handlers
         started = False
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
-            started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                started = True
             await send(message)
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
-            log.exception("unhandled error")  # to our log only; the client sees the envelope
-            if not started:
-                await send_error(send, ApiError.named("internal"))
+        except Exception as exc:
+            handler = next((self.handlers[cls] for cls in type(exc).__mro__ if cls in self.handlers), None)
+            if handler is None or started:
+                log.exception("unhandled error")  # to our log only; the client sees the envelope
+                if not started:
+                    await send_error(send, ApiError.named("internal"))
+                return
+            response = handler(Request(scope, receive, send), exc)
+            if inspect.isawaitable(response):
+                response = await response
+            await response(scope, receive, send)
 
 
 async def send_error(send: Send, error: ApiError) -> None:
