@@ -82,6 +82,11 @@ def lookup(name: str, source: str, params: dict[str, Any] | None = None) -> Scen
     return Scenario(name, {**spec, **(params or {})}, source)
 
 
+@cache
+def _prompt_marker() -> re.Pattern[str]:
+    return re.compile(scenario_catalogue()["promptMarker"])
+
+
 def select_scenario(request: Request, image_request: ImageRequest) -> Scenario | None:
     """The scenario for this request (header, then prompt marker, then rules), remembered in scope."""
     chosen: Scenario | None = None
@@ -89,7 +94,7 @@ def select_scenario(request: Request, image_request: ImageRequest) -> Scenario |
     if header:
         chosen = lookup(header, "header")
     else:
-        marker = re.search(scenario_catalogue()["promptMarker"], image_request.prompt)
+        marker = _prompt_marker().search(image_request.prompt)
         if marker:
             chosen = lookup(marker.group(1), "prompt")
         else:
