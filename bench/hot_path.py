@@ -91,11 +91,14 @@ def main() -> None:
         path = "/case"
     scope = scope_for(path, body)
     asyncio.run(run(app, scope, body, 50, case.status))
-    started = time.perf_counter()
-    asyncio.run(run(app, scope, body, args.requests, case.status))
+    batch = max(1, args.requests // 10)
+    best = float("inf")
+    for _ in range(10):  # the best of ten batches: the figure least disturbed by other processes
+        started = time.perf_counter()
+        asyncio.run(run(app, scope, body, batch, case.status))
+        best = min(best, (time.perf_counter() - started) / batch)
     label = "ceiling" if args.ceiling else "fake"
-    print(f"{label}, {case.name}: {(time.perf_counter() - started) / args.requests * 1e6:.1f} us per request",
-          file=sys.stderr)
+    print(f"{label}, {case.name}: {best * 1e6:.1f} us per request (best of 10 batches)", file=sys.stderr)
     if args.profile:
         cProfile.runctx("asyncio.run(run(app, scope, body, args.requests, case.status))", globals(), locals(),
                         "/tmp/hot_path.prof")

@@ -62,15 +62,15 @@ async def on_http_error(_request: Request, exc: Exception) -> Response:
 
 
 class _App(Starlette):
-    """Starlette with one layer around the user middleware and the router instead of three: the guard
-    doubles as the exception layer (``GuardMiddleware``), so every message a request sends passes
-    fewer wrappers."""
+    """Starlette with two thin layers of our own instead of Starlette's two plus the guard: outermost the
+    guard (a crash anywhere becomes Google's 500 envelope), innermost the same class with the exception
+    handlers (so the journal and replay layers between them see every answer's real status)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        app: ASGIApp = self.router
+        app: ASGIApp = GuardMiddleware(self.router, self.exception_handlers)
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
-        return GuardMiddleware(app, self.exception_handlers)
+        return GuardMiddleware(app)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
