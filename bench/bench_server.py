@@ -183,7 +183,8 @@ def main() -> int:
                 shift = round_index % len(names)
                 for name in names[shift:] + names[:shift]:
                     process, base = servers[name]
-                    path = f"/v1beta/models/{case.model}:generateContent" if name != "ceiling" else f"/{_slug(case.name)}"
+                    api_path = f"/v1beta/models/{case.model}:generateContent"
+                    path = f"/{_slug(case.name)}" if name == "ceiling" else api_path
                     results.setdefault((case.name, name), []).append(wrk(base + path, script_for(case), args,
                                                                          process.pid))
     finally:

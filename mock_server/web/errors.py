@@ -19,7 +19,7 @@ from schemas import error_catalogue
 
 __all__ = [
     "JSON_CONTENT_TYPE", "ApiError", "GuardMiddleware", "bad_request_details", "error_body", "error_response",
-    "send_error",
+    "raw_json_headers", "send_error",
 ]
 
 log = logging.getLogger("gemini_mock")
@@ -82,9 +82,28 @@ def error_body(error: ApiError) -> bytes:
     return error.encoded()
 
 
+_JSON_HEADERS = [(b"content-type", JSON_CONTENT_TYPE.encode()), (b"vary", b"Origin, X-Origin, Referer")]
+
+
+def raw_json_headers(length: int, extra: dict[str, str] | None = None) -> list[tuple[bytes, bytes]]:
+    """The headers of a JSON answer as ASGI pairs, built directly: ``Response.init_headers`` would
+    parse and rebuild the same list on every request."""
+    headers = [(b"content-length", str(length).encode()), *_JSON_HEADERS]
+    if extra:
+        headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()]
+    return headers
+
+
+class _EnvelopeResponse(Response):
+    def __init__(self, error: ApiError) -> None:
+        self.status_code = error.code
+        self.background = None
+        self.body = error.encoded()
+        self.raw_headers = raw_json_headers(len(self.body), error.headers)
+
+
 def error_response(error: ApiError) -> Response:
-    headers = {"vary": "Origin, X-Origin, Referer", **error.headers}
-    return Response(error_body(error), status_code=error.code, media_type=JSON_CONTENT_TYPE, headers=headers)
+    return _EnvelopeResponse(error)
 
 
 class GuardMiddleware:
@@ -98,7 +117,7 @@ class GuardMiddleware:
     def __init__(self, app: ASGIApp, handlers: Mapping[Any, Callable[..., Any]] | None = None) -> None:
         self.app = app
         self.handlers = dict(handlers or {})
-        self._scope_handlers = (self.handlers, {})
+        self._scope_handlers: tuple[dict[Any, Callable[..., Any]], dict[int, Any]] = (self.handlers, {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 
 from mock_server.settings import settings_of
 from mock_server.web.auth import authenticate
-from mock_server.web.errors import JSON_CONTENT_TYPE, ApiError
+from mock_server.web.errors import ApiError, raw_json_headers
 
 __all__ = [
     "API_VERSIONS", "PiecesResponse", "check_version", "json_bytes_response", "json_response", "model_and_action",
@@ -73,7 +73,6 @@ async def read_body(request: Request) -> bytes:
 
 
 _COALESCE_BELOW = 64 * 1024
-_FIXED_HEADERS = [(b"content-type", JSON_CONTENT_TYPE.encode()), (b"vary", b"Origin, X-Origin, Referer")]
 
 
 def _coalesced(pieces: Iterable[bytes]) -> list[bytes]:
@@ -103,12 +102,7 @@ class PiecesResponse(Response):
         self.status_code = status_code
         self.background = None
         self.body = b""
-        length = str(sum(len(piece) for piece in self.pieces)).encode()
-        # Built directly (Response.init_headers would parse and rebuild the same list on every request).
-        self.raw_headers = [(b"content-length", length), *_FIXED_HEADERS]
-        if headers:
-            self.raw_headers += [(name.lower().encode("latin-1"), value.encode("latin-1"))
-                                 for name, value in headers.items()]
+        self.raw_headers = raw_json_headers(sum(len(piece) for piece in self.pieces), headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
@@ -124,8 +118,9 @@ class PiecesResponse(Response):
         return b"".join(self.pieces)
 
 
-def json_bytes_response(pieces: Iterable[bytes], status_code: int = 200) -> Response:
-    return PiecesResponse(pieces, status_code=status_code)
+def json_bytes_response(pieces: Iterable[bytes], status_code: int = 200,
+                        headers: dict[str, str] | None = None) -> Response:
+    return PiecesResponse(pieces, status_code=status_code, headers=headers)
 
 
 def json_response(document: Any) -> Response:
