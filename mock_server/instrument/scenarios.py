@@ -90,7 +90,9 @@ def _prompt_marker() -> re.Pattern[str]:
 def select_scenario(request: Request, image_request: ImageRequest) -> Scenario | None:
     """The scenario for this request (header, then prompt marker, then rules), remembered in scope."""
     chosen: Scenario | None = None
-    header = request.headers.get(scenario_catalogue()["headerName"], "").strip()
+    name = scenario_catalogue()["headerName"]
+    # Membership first: a missing header is the common case, and Headers.get finds it by a KeyError.
+    header = request.headers[name].strip() if name in request.headers else ""
     if header:
         chosen = lookup(header, "header")
     else:
