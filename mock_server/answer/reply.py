@@ -119,10 +119,6 @@ def render_reply(reply: Reply, cache: ImageCache) -> dict[int, RenderedImage]:
     return {index: cache.render(part.image) for index, part in enumerate(reply.parts) if part.image is not None}
 
 
-def missing_images(reply: Reply, cache: ImageCache) -> bool:
-    return any(part.image is not None and cache.get(part.image) is None for part in reply.parts)
-
-
 def _part_document(part: PlannedPart, index: int, image: RenderedImage | None, secret: str) -> dict[str, Any]:
     document: dict[str, Any] = {}
     if image is not None:

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_server.answer.reply import Reply, encode_reply, missing_images, new_response_id, plan_reply, render_reply
+from mock_server.answer.reply import Reply, encode_reply, new_response_id, plan_reply, render_reply
 from mock_server.answer.usage import prompt_details
 from mock_server.answer.validation import (
     FileResolver,
@@ -75,10 +75,16 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
 
 
 async def rendered_for(runtime: Runtime, reply: Reply) -> dict[int, Any]:
-    """The reply's images; rendering (CPU-bound, GIL-releasing) happens off the event loop."""
-    if missing_images(reply, runtime.images):
-        return await run_in_threadpool(render_reply, reply, runtime.images)
-    return render_reply(reply, runtime.images)
+    """The reply's images, one cache look-up each; rendering (CPU-bound, GIL-releasing) happens off
+    the event loop."""
+    rendered: dict[int, Any] = {}
+    for index, part in enumerate(reply.parts):
+        if part.image is not None:
+            image = runtime.images.get(part.image)
+            if image is None:
+                return await run_in_threadpool(render_reply, reply, runtime.images)
+            rendered[index] = image
+    return rendered
 
 
 async def generate_content(request: Request, profile: ModelProfile) -> Response:
