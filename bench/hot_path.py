@@ -2,9 +2,8 @@
 
 Calls the ASGI app directly with the cases of ``bench_server.py``, and the ceiling app
 (``baseline_app.py`` answering the fake's bytes) the same way, so the difference is what the fake
-adds. ``--profile`` prints where the time goes. Under ``valgrind --tool=callgrind`` (instruction
-counts, immune to a busy machine) run it twice with different ``--requests`` and divide the
-difference by the difference in requests:
+adds. ``--profile`` prints where the time goes; ``instructions.py`` runs it under callgrind for
+instruction counts, which a busy machine does not disturb.
 
     python bench/hot_path.py [--requests 3000] [--case "text only"] [--ceiling] [--profile]
 """

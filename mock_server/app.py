@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server.api import files
 from mock_server.api.generate import count_tokens, generate_content
@@ -61,6 +61,20 @@ async def on_http_error(_request: Request, exc: Exception) -> Response:
     return error_response(ApiError.named("not_found_path"))
 
 
+class _ApiRoute(Route):
+    """A route whose endpoint's exceptions go straight to the app's exception layer (the innermost
+    guard, right around the router) instead of through a second, per-route copy of that layer."""
+
+    def __init__(self, path: str, endpoint: Callable[[Request], Awaitable[Response]], method: str) -> None:
+        super().__init__(path, endpoint, methods=[method])
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            response = await endpoint(Request(scope, receive, send))
+            await response(scope, receive, send)
+
+        self.app = app
+
+
 class _App(Starlette):
     """Starlette with two thin layers of our own instead of Starlette's two plus the guard: outermost the
     guard (a crash anywhere becomes Google's 500 envelope), innermost the same class with the exception
@@ -77,9 +91,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     # The router tries routes in order: the busiest first (the paths do not overlap).
     routes = [
-        Route("/{version}/models/{target:path}", model_action, methods=["POST"]),
-        Route("/{version}/models", list_models, methods=["GET"]),
-        Route("/{version}/models/{target:path}", get_model, methods=["GET"]),
+        _ApiRoute("/{version}/models/{target:path}", model_action, "POST"),
+        _ApiRoute("/{version}/models", list_models, "GET"),
+        _ApiRoute("/{version}/models/{target:path}", get_model, "GET"),
         *admin_routes(),
         *files.routes(),
     ]
