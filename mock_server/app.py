@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -75,6 +76,17 @@ class _ApiRoute(Route):
         self.app = app
 
 
+class _AppState(State):
+    """``app.state`` with ``settings`` and ``runtime`` as plain attributes. Starlette's ``State`` keeps
+    its values in a dict behind ``__getattr__``, which Python calls only after an ordinary look-up
+    failed: every read paid for an AttributeError, several times per request."""
+
+    def __init__(self, settings: Settings, runtime: Runtime) -> None:
+        super().__init__({"settings": settings, "runtime": runtime})
+        object.__setattr__(self, "settings", settings)
+        object.__setattr__(self, "runtime", runtime)
+
+
 class _App(Starlette):
     """Starlette with two thin layers of our own instead of Starlette's two plus the guard: outermost the
     guard (a crash anywhere becomes Google's 500 envelope), innermost the same class with the exception
@@ -109,8 +121,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, ScenarioFault: fault_response},
         middleware=middleware,
     )
-    app.state.settings = settings
-    app.state.runtime = Runtime.create(settings)
+    app.state = _AppState(settings, Runtime.create(settings))
     files.install(app.state.runtime)
     return app
 

@@ -29,6 +29,7 @@ from schemas import ModelProfile
 __all__ = ["count_tokens", "generate_content", "prepare", "rendered_for"]
 
 _CACHEABLE_BODY_BYTES = 64 * 1024
+_SHORT_BODY_BYTES = 1024
 
 
 def _file_resolver(runtime: Runtime) -> FileResolver | None:
@@ -51,7 +52,9 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
     cache_key = None
     # Bodies that may reference uploaded files depend on server state: never served from the cache.
     if len(body) <= _CACHEABLE_BODY_BYTES and b"file" not in body:
-        cache_key = (profile.model_id, hashlib.sha256(body).digest())
+        # A short body is its own key (a dict hashes it in nanoseconds); a long one keys by digest.
+        digest = body if len(body) <= _SHORT_BODY_BYTES else hashlib.sha256(body).digest()
+        cache_key = (profile.model_id, digest)
         cached = runtime.planned.get(cache_key)
         if isinstance(cached, ApiError):
             raise cached.again()
