@@ -75,9 +75,11 @@ async def read_body(request: Request) -> bytes:
 _COALESCE_BELOW = 64 * 1024
 
 
-def _coalesced(pieces: Iterable[bytes]) -> list[bytes]:
+def _coalesced(pieces: list[bytes]) -> list[bytes]:
     """Small neighbouring pieces joined: copying a few KB is cheaper than another ASGI message and
     another write to the socket; large pieces (image base64) go as they are, never copied."""
+    if sum(map(len, pieces)) < _COALESCE_BELOW:
+        return [b"".join(pieces)]
     out: list[bytes] = []
     small: list[bytes] = []
     for piece in pieces:
@@ -89,7 +91,7 @@ def _coalesced(pieces: Iterable[bytes]) -> list[bytes]:
         elif piece:
             small.append(piece)
     if small:
-        out.append(small[0] if len(small) == 1 else b"".join(small))
+        out.append(b"".join(small))
     return out
 
 
@@ -98,11 +100,11 @@ class PiecesResponse(Response):
     go to the socket without first being copied into one joined buffer."""
 
     def __init__(self, pieces: Iterable[bytes], status_code: int = 200, headers: dict[str, str] | None = None) -> None:
-        self.pieces = _coalesced(pieces)
+        self.pieces = _coalesced(list(pieces))
         self.status_code = status_code
         self.background = None
         self.body = b""
-        self.raw_headers = raw_json_headers(sum(len(piece) for piece in self.pieces), headers)
+        self.raw_headers = raw_json_headers(sum(map(len, self.pieces)), headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
