@@ -13,10 +13,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_server.api import files
+from mock_server.api import files, interactions
 from mock_server.api.generate import count_tokens, generate_content
 from mock_server.api.models import get_model, list_models, resolve_model
-from mock_server.api.streaming import stream_generate_content
+from mock_server.api.streaming import label_stream_error, stream_generate_content
 from mock_server.instrument.admin import admin_routes
 from mock_server.instrument.journal import JournalMiddleware
 from mock_server.instrument.replay import ReplayMiddleware
@@ -46,8 +46,12 @@ async def model_action(request: Request) -> Response:
     handler = MODEL_ACTIONS.get(action)
     if not name or handler is None:
         raise ApiError.named("not_found_path")
-    require_key(request)
-    return await handler(request, resolve_model(name, version, action))
+    try:
+        require_key(request)
+        return await handler(request, resolve_model(name, version, action))
+    except ApiError as error:
+        label_stream_error(request, action, error)
+        raise
 
 
 async def on_api_error(_request: Request, exc: Exception) -> Response:
@@ -108,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         _ApiRoute("/{version}/models/{target:path}", get_model, "GET"),
         *admin_routes(),
         *files.routes(),
+        *interactions.routes(),
     ]
     middleware = [Middleware(JournalMiddleware)]
     if settings.replay_dir:

@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 
 from mock_server.instrument_cli import INSTRUMENT_COMMANDS, add_instrument_options, instrument_settings
+from mock_server.interactions_cli import add_interactions_options, interactions_settings
 from mock_server.session_cli import add_session_options, session_settings
 from mock_server.settings import ENV_VAR, Settings
 
@@ -42,6 +43,7 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
                         help="inject one contract violation (contract-suite self-test; see docs)")
     add_instrument_options(parser)
     add_session_options(parser)
+    add_interactions_options(parser)
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
@@ -52,6 +54,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         signing_secret=args.signing_secret, max_body_bytes=args.max_body_bytes, defect=args.defect,
         **instrument_settings(args),
         **session_settings(args),
+        **interactions_settings(args),
     )
 
 

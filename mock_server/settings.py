@@ -60,6 +60,12 @@ class Settings:
     replay_dir: str | None = None  # answer matching requests from these cassettes
     replay_miss: Literal["fake", "error"] = "fake"  # a request no cassette matches: fake answer or 404
     extra: dict[str, Any] = field(default_factory=dict)
+    # Issue 9 (Interactions API, docs/interactions.md): DELETE answers "ok" (documented) or 501
+    # "not_implemented" (observed Aug 2026); stored interactions are bounded in bytes and expire
+    # (Google: 55 days on paid tiers).
+    interactions_delete: Literal["ok", "not_implemented"] = "ok"
+    interactions_store_bytes: int = 256 * 1024 * 1024
+    interactions_ttl_seconds: int = 55 * 24 * 3600
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -45,7 +45,8 @@ def test_the_real_tree_keeps_every_contract(tree_copy: Path) -> None:
     ("mock_server/web/errors.py", "from contract_tests import config", "never import each other"),
     ("mock_server/app.py", "import validating_proxy.checks", "Nothing imports the validating proxy"),
     # A function-level import that closes a circle (as reply <-> thoughts once did).
-    ("mock_server/answer/thoughts.py", "def _late() -> None:\n    from mock_server.answer import reply", "No import circles"),
+    ("mock_server/answer/thoughts.py", "def _late() -> None:\n    from mock_server.answer import reply",
+     "No import circles"),
 ])
 def test_a_forbidden_import_breaks_a_contract(tree_copy: Path, module: str, line: str, broken: str) -> None:
     path = tree_copy / module

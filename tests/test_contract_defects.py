@@ -29,6 +29,17 @@ EXPECTED: dict[str, set[str]] = {
     "error_without_envelope": {"error_envelope"},
     "double_encoded_error": {"error_envelope"},
     "server_error_on_bad_input": {"error_envelope", "not_a_server_error"},
+    # Interactions (mock_server/instrument/interactions_defects.py). Ignoring previous_interaction_id
+    # also loses the first image's ratio and stops refusing unknown ids.
+    "interactions_rpc_errors": {"interactions_error_envelope"},
+    "interactions_usage_mismatch": {"interactions_usage"},
+    "interactions_wrong_dimensions": {"interactions_image_dimensions"},
+    "interactions_camel_case": {"interactions_schema"},
+    "interactions_wrong_model": {"interactions_model_identity"},
+    "interactions_no_image": {"interactions_image_present"},
+    "interactions_stream_order": {"interactions_stream_order"},
+    "interactions_ignores_previous": {"interactions_continuation", "interactions_image_dimensions",
+                                      "interactions_error_envelope"},
 }
 
 
@@ -51,11 +62,16 @@ def test_every_defect_is_covered_and_every_check_is_shown_failing() -> None:
     assert shown >= {"image_dimensions", "image_payload", "usage_arithmetic", "model_identity",
                      "response_schema_conformance", "thought_signatures", "image_present_or_explained",
                      "error_envelope", "not_a_server_error"}
+    # Every Interactions check is shown failing by its own defect mode.
+    assert shown >= {check_id for check_id in CHECKS if check_id.startswith("interactions_")}
 
 
 def test_the_fake_passes_every_check() -> None:
     result = run_in_process(None)
-    assert statuses(result) == {check_id: "passed" for check_id in CHECKS}
+    # The relay checks need --upstream-fake (tests/test_sandwich.py) and say so instead of passing.
+    expected = {check_id: "skipped" if check_id.startswith("relay_") else "passed" for check_id in CHECKS}
+    assert statuses(result) == expected
+    assert "not judged: no --upstream-fake" in result.by_id()["relay_forwarding"].skip_reasons
 
 
 @pytest.mark.parametrize("defect", sorted(EXPECTED))
@@ -63,10 +79,13 @@ def test_defect_fails_its_checks_and_only_them(defect: str) -> None:
     result = run_in_process(defect)
     failed = {check_id for check_id, status in statuses(result).items() if status == "failed"}
     assert failed == EXPECTED[defect]
-    unrelated = set(CHECKS) - EXPECTED[defect]
+    unrelated = {check_id for check_id in CHECKS if not check_id.startswith("relay_")} - EXPECTED[defect]
     passed = {check_id for check_id, status in statuses(result).items() if status == "passed"}
     # Unrelated checks pass; a check only skips when the defect removed what it judges (no image at all).
-    allowed_skips = {"image_payload", "image_dimensions"} if defect == "stop_without_image" else set()
+    # Checks of images say "not judged" rather than "passed" when there is none.
+    allowed_skips = {"image_payload", "image_dimensions", "settings_effective", "thought_signatures"} \
+        if defect == "stop_without_image" else set()
+    allowed_skips |= {"interactions_image_dimensions"} if defect == "interactions_no_image" else set()
     assert unrelated - passed <= allowed_skips
     for check in result.checks:
         for record in check.failures:
@@ -92,3 +111,16 @@ def test_defects_leave_other_endpoints_alone() -> None:
     response = asyncio.run(get())
     assert response.status_code == 200
     assert "inputTokenLimit" in response.json()
+
+
+def test_the_fake_passes_with_mixed_image_formats() -> None:
+    # "mixed" picks among the model's catalogue outputMimeTypes: JPEG only where the model may answer it.
+    app = create_app(Settings(api_keys=(KEY,), image_format="mixed"))
+    result = run(RunConfig(base_url="http://127.0.0.1:1", api_key=KEY, max_examples=6, seed=2),
+                 transport=httpx.ASGITransport(app=app))
+    assert result.by_id()["image_payload"].status == "passed"
+    assert not result.failed
+    mimes = {blob.get("mimeType") for e in result.exchanges if e.status == 200 and isinstance(e.json, dict)
+             for c in e.json.get("candidates") or [] for p in (c.get("content") or {}).get("parts") or []
+             if isinstance(blob := p.get("inlineData"), dict)}
+    assert mimes == {"image/png", "image/jpeg"}  # both still occur, on the model that lists both

@@ -105,3 +105,18 @@ def test_the_body_limit_still_holds_on_the_direct_read() -> None:
     response = fake.request("POST", "/v1beta/models/gemini-2.5-flash-image:generateContent", content=body,
                             headers={"x-goog-api-key": "k", "content-type": "application/json"})
     assert response.status_code == 400 and "payload size exceeds" in response.json()["error"]["message"]
+
+
+def test_a_remembered_refusal_is_per_api_version() -> None:
+    fake = InProcess()
+    body = {"contents": [{"parts": [{"text": "x"}]}], "generationConfig": {"imageConfig": 5}}
+    texts = {version: fake.generate("gemini-2.5-flash-image", body, key="k", version=version).text
+             for version in ("v1beta", "v1", "v1beta")}
+    assert "generativelanguage.v1beta.ImageConfig" in texts["v1beta"]
+    assert "generativelanguage.v1.ImageConfig" in texts["v1"]
+
+
+def test_headers_given_with_an_answer_replace_the_defaults() -> None:
+    response = PiecesResponse([b"{}"], headers={"Content-Type": "text/event-stream", "retry-after": "1"})
+    assert response.headers.getlist("content-type") == ["text/event-stream"]
+    assert response.headers["vary"] == "Origin, X-Origin, Referer" and response.headers["retry-after"] == "1"

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from contract_tests.checks import errors, identity, images, protocol, schema, transport, usage
+from contract_tests.checks import (
+    errors,
+    identity,
+    images,
+    interactions,
+    protocol,
+    relay,
+    schema,
+    security,
+    settings,
+    transport,
+    usage,
+)
 from contract_tests.checks.base import CHECKS, Check, CheckContext, Failure, Severity, Skip
 
 __all__ = ["CHECKS", "Check", "CheckContext", "Failure", "Severity", "Skip"]
 
-# Catalogue order: HTTP first, then schema, images, tokens, identity, errors, protocol.
-_FAMILIES = (transport, schema, images, usage, identity, errors, protocol)
+# Catalogue order: HTTP first, then schema, images, settings, tokens, identity, errors, protocol,
+# Interactions, leakage, and the sandwich's relay checks last.
+_FAMILIES = (transport, schema, images, settings, usage, identity, errors, protocol, interactions, security, relay)
 
 
 def _reorder() -> None:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_server.answer.reply import Reply, encode_reply, new_response_id, plan_reply, render_reply
-from mock_server.answer.usage import prompt_details
+from mock_server.answer.token_count import count_tokens_document
 from mock_server.answer.validation import (
     FileResolver,
     ImageRequest,
@@ -49,12 +49,13 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
     refusal as well as a plan: the same bytes are never parsed, validated and planned twice."""
     runtime = runtime_of(request)
     body = await read_body(request)
+    version = str(request.path_params.get("version", "v1beta"))
     cache_key = None
     # Bodies that may reference uploaded files depend on server state: never served from the cache.
     if len(body) <= _CACHEABLE_BODY_BYTES and b"file" not in body:
         # A short body is its own key (a dict hashes it in nanoseconds); a long one keys by digest.
         digest = body if len(body) <= _SHORT_BODY_BYTES else hashlib.sha256(body).digest()
-        cache_key = (profile.model_id, digest)
+        cache_key = (profile.model_id, version, digest)  # the version shows in a refusal's details
         cached = runtime.planned.get(cache_key)
         if isinstance(cached, ApiError):
             raise cached.again()
@@ -64,7 +65,7 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
     try:
         image_request = read_generate_request(
             parse_json_body(body), profile.model_id, unknown_image_size=runtime.settings.unknown_image_size,
-            files=_file_resolver(runtime),
+            files=_file_resolver(runtime), api_version=version,
         )
         reply = plan_reply(image_request, runtime.settings)
     except ApiError as error:
@@ -102,7 +103,8 @@ async def count_tokens(request: Request, profile: ModelProfile) -> Response:
     """Prompt tokens for ``contents`` or a whole ``generateContentRequest``, as Gemini mode sends."""
     runtime = runtime_of(request)
     document = parse_json_body(await read_body(request))
-    counted = read_validated(document, "count_tokens_request")
+    version = str(request.path_params.get("version", "v1beta"))
+    counted = read_validated(document, "count_tokens_request", version)
     inner: dict[str, Any] = counted.get("generateContentRequest") or {"contents": counted.get("contents", [])}
     inner.pop("model", None)
     if not inner.get("contents"):
@@ -110,10 +112,6 @@ async def count_tokens(request: Request, profile: ModelProfile) -> Response:
     # Counting shares the generate path's reading of images and text, so the numbers agree.
     image_request = read_generate_request(
         inner, profile.model_id, unknown_image_size="fallback", files=_file_resolver(runtime),
+        api_version=version, generating=False,
     )
-    total = image_request.prompt_text_tokens + image_request.prompt_image_tokens
-    body = {
-        "totalTokens": total,
-        "promptTokensDetails": prompt_details(image_request.prompt_text_tokens, image_request.prompt_image_tokens),
-    }
-    return json_response(body)
+    return json_response(count_tokens_document(image_request))

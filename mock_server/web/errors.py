@@ -43,10 +43,11 @@ class ApiError(Exception):
         self._encoded: bytes | None = None
 
     def encoded(self) -> bytes:
-        """The envelope's bytes, encoded once per error (Google pretty-prints with two-space indentation,
-        which runs the pure-Python JSON encoder: worth not repeating for an answer served again)."""
+        """The envelope's bytes, encoded once per error (pretty-printing runs the pure-Python JSON
+        encoder: worth not repeating for an answer served again)."""
         if self._encoded is None:
-            self._encoded = json.dumps(self.to_dict(), indent=2, ensure_ascii=False).encode()
+            # Google pretty-prints its JSON with two-space indentation and ends it with a newline (obs. 1).
+            self._encoded = json.dumps(self.to_dict(), indent=2, ensure_ascii=False).encode() + b"\n"
         return self._encoded
 
     def again(self) -> ApiError:
@@ -87,11 +88,13 @@ _JSON_HEADERS = [(b"content-type", JSON_CONTENT_TYPE.encode()), (b"vary", b"Orig
 
 def raw_json_headers(length: int, extra: dict[str, str] | None = None) -> list[tuple[bytes, bytes]]:
     """The headers of a JSON answer as ASGI pairs, built directly: ``Response.init_headers`` would
-    parse and rebuild the same list on every request."""
-    headers = [(b"content-length", str(length).encode()), *_JSON_HEADERS]
-    if extra:
-        headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()]
-    return headers
+    parse and rebuild the same list on every request. A name in ``extra`` replaces the default."""
+    headers = [(b"content-length", str(length).encode())]
+    if not extra:
+        return headers + _JSON_HEADERS
+    own = {name.lower().encode("latin-1"): value.encode("latin-1") for name, value in extra.items()}
+    headers += [(name, value) for name, value in _JSON_HEADERS if name not in own]  # ``extra`` wins
+    return headers + list(own.items())
 
 
 class _EnvelopeResponse(Response):

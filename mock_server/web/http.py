@@ -122,7 +122,8 @@ class PiecesResponse(Response):
 
 def json_bytes_response(pieces: Iterable[bytes], status_code: int = 200,
                         headers: dict[str, str] | None = None) -> Response:
-    return PiecesResponse(pieces, status_code=status_code, headers=headers)
+    """A pretty-printed JSON body, ended by a newline as every Google JSON body is (obs. 1)."""
+    return PiecesResponse([*pieces, b"\n"], status_code=status_code, headers=headers)
 
 
 def json_response(document: Any) -> Response:
