@@ -88,7 +88,7 @@ def _prompt_marker() -> re.Pattern[str]:
     return re.compile(scenario_catalogue()["promptMarker"])
 
 
-def select_scenario(request: Request, image_request: ImageRequest) -> Scenario | None:
+async def select_scenario(request: Request, image_request: ImageRequest) -> Scenario | None:
     """The scenario for this request (header, then prompt marker, then rules), remembered in scope."""
     chosen: Scenario | None = None
     name = scenario_catalogue()["headerName"]
@@ -101,7 +101,7 @@ def select_scenario(request: Request, image_request: ImageRequest) -> Scenario |
         if marker:
             chosen = lookup(marker.group(1), "prompt")
         else:
-            fired = rules_of(runtime_of(request)).pick(request, image_request)
+            fired = await rules_of(runtime_of(request)).pick(request, image_request)
             if fired is not None:
                 rule_name, name, params = fired
                 chosen = lookup(name, f"rule:{rule_name}", params)
@@ -129,7 +129,7 @@ def stream_plan(scope: Scope) -> StreamPlan | None:
 
 async def apply_scenario(request: Request, image_request: ImageRequest, reply: Reply) -> Reply:
     """Select and apply this request's scenario to its planned reply."""
-    scenario = select_scenario(request, image_request)
+    scenario = await select_scenario(request, image_request)
     if scenario is None:
         return reply
     kind = scenario.kind
