@@ -64,7 +64,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["x-goog-api-key"] = "bench-key"
 wrk.body = [==[%s]==]
 """
-LUA_DISTINCT = """
+LUA_DISTINCT_TEMPLATE = """
 local counter = 0
 local id = 0
 setup = function(thread) thread:set("id", id); id = id + 1 end
@@ -83,18 +83,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(command: list[str], probe: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                               start_new_session=True)
+def start(command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            start_new_session=True)
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     for _ in range(300):
         if process.poll() is not None:
-            raise RuntimeError(f"{command[:3]} exited early")
+            raise RuntimeError("server exited early")
         try:
-            httpx.get(probe, timeout=1)
-            return process
+            httpx.get(url, timeout=1)
+            return
         except httpx.TransportError:
             time.sleep(0.1)
-    raise RuntimeError(f"{command[:3]} did not start")
+    raise RuntimeError("server did not start")
+
+
+def started(command: list[str], probe: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    process = start(command, env)
+    wait_until_up(probe, process)
+    return process
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -107,26 +116,42 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(url: str, script: str, args: argparse.Namespace, pid: int) -> dict[str, float]:
+def wrk(url: str, script: str, duration: int, connections: int, threads: int = 1,
+        pid: int | None = None) -> dict[str, float]:
+    """Requests/s, p50/p99 latency and, given the server's ``pid``, its CPU µs per request."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
-    before = cpu_seconds(pid)
-    out = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
+    before = cpu_seconds(pid) if pid else 0.0
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
                           "-s", handle.name, url], capture_output=True, text=True, check=True).stdout
-    cpu = cpu_seconds(pid) - before
+    cpu = cpu_seconds(pid) - before if pid else 0.0
     os.unlink(handle.name)
-    p50 = re.search(r"^\s+50%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+    def latency(label: str) -> float:
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+        return float(match.group(1)) * scale[match.group(2)] if match else float("nan")
+
     count = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-            "p50_ms": float(p50.group(1)) * scale[p50.group(2)] if p50 else float("nan"),
-            "cpu_us": cpu / max(count, 1) * 1e6, "non_2xx": float(errors.group(1)) if errors else 0.0}
+            "p50_ms": latency("50"), "p99_ms": latency("99"), "cpu_us": cpu / max(count, 1) * 1e6,
+            "non_2xx": float(errors.group(1)) if errors else 0.0}
+
+
+def body_for(size: str) -> str:
+    """One image at ``size`` on ``MODEL[size]`` (the case ``bench_scaling.py`` drives)."""
+    return json.dumps({"contents": [{"parts": [{"text": f"a benchmark poster at {size}"}]}],
+                       "generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"imageSize": size}}})
+
+
+MODEL = {"1K": IMAGE_4K, "2K": IMAGE_4K, "4K": IMAGE_4K}
+LUA_DISTINCT = LUA_DISTINCT_TEMPLATE % body_for("1K").replace("a benchmark poster at 1K", "PROMPT")
 
 
 def script_for(case: Case) -> str:
     if case.distinct:
-        return LUA_DISTINCT % case.body("PROMPT")
+        return LUA_DISTINCT_TEMPLATE % case.body("PROMPT")
     return LUA_FIXED % case.body()
 
 
@@ -150,8 +175,9 @@ def main() -> int:
     try:
         port = free_port()
         fake_url = f"http://127.0.0.1:{port}"
-        servers["fake"] = (start([sys.executable, "-m", "mock_server", "serve", "--port", str(port), "--log-level",
-                                  "warning", "--payload", args.payload], f"{fake_url}/v1beta/models?key=k"), fake_url)
+        servers["fake"] = (started([sys.executable, "-m", "mock_server", "serve", "--port", str(port), "--log-level",
+                                    "warning", "--payload", args.payload], f"{fake_url}/v1beta/models?key=k"),
+                           fake_url)
         answers: dict[str, tuple[str, bytes, int]] = {}
         for case in cases:
             url = f"{fake_url}/v1beta/models/{case.model}:generateContent"
@@ -166,8 +192,8 @@ def main() -> int:
                 (work / f"{slug}.status").write_text(str(case.status))
         port = free_port()
         env = dict(os.environ, BASELINE_DIR=str(work), PYTHONPATH=str(HERE))
-        servers["ceiling"] = (start([sys.executable, "-m", "uvicorn", "baseline_app:app", "--port", str(port),
-                                     "--log-level", "warning", "--no-access-log"], f"http://127.0.0.1:{port}/", env),
+        servers["ceiling"] = (started([sys.executable, "-m", "uvicorn", "baseline_app:app", "--port", str(port),
+                                       "--log-level", "warning", "--no-access-log"], f"http://127.0.0.1:{port}/", env),
                               f"http://127.0.0.1:{port}")
         if not args.no_peer:
             port = free_port()
@@ -175,7 +201,7 @@ def main() -> int:
             command, note = aimock_command(port, work / "aimock.json")
             notes.append(note)
             if command is not None:
-                servers["aimock"] = (start(command, f"http://127.0.0.1:{port}/health"), f"http://127.0.0.1:{port}")
+                servers["aimock"] = (started(command, f"http://127.0.0.1:{port}/health"), f"http://127.0.0.1:{port}")
         results: dict[tuple[str, str], list[dict[str, float]]] = {}
         for round_index in range(args.rounds):
             for case in cases:
@@ -185,8 +211,9 @@ def main() -> int:
                     process, base = servers[name]
                     api_path = f"/v1beta/models/{case.model}:generateContent"
                     path = f"/{_slug(case.name)}" if name == "ceiling" else api_path
-                    results.setdefault((case.name, name), []).append(wrk(base + path, script_for(case), args,
-                                                                         process.pid))
+                    measured = wrk(base + path, script_for(case), args.duration, args.connections, args.threads,
+                                   process.pid)
+                    results.setdefault((case.name, name), []).append(measured)
     finally:
         for process, _ in servers.values():
             stop(process)
