@@ -15,6 +15,7 @@ from mock_server.api import files
 from mock_server.api.generate import count_tokens, generate_content
 from mock_server.api.models import get_model, list_models, resolve_model
 from mock_server.api.streaming import stream_generate_content
+from mock_server.api.vertex.routes import routes as vertex_routes
 from mock_server.instrument.admin import admin_routes
 from mock_server.instrument.journal import JournalMiddleware
 from mock_server.instrument.replay import ReplayMiddleware
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/{version}/models/{target:path}", model_action, methods=["POST"]),
         Route("/{version}/models/{target:path}", get_model, methods=["GET"]),
         *files.routes(),
+        *vertex_routes(),
     ]
     middleware = [Middleware(GuardMiddleware), Middleware(JournalMiddleware)]
     if settings.replay_dir:

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mock_server.answer.flavour import flavour_named
 from mock_server.answer.images import ImageCache, ImageSpec, RenderedImage
 from mock_server.answer.signatures import content_digest, sign
 from mock_server.answer.usage import thoughts_tokens, usage_metadata
@@ -32,6 +33,8 @@ class PlannedPart:
     image: ImageSpec | None = None
     thought: bool = False
     signed: bool = False
+    # Delivered by reference (Vertex outputConfig.outputUriPrefix): fileData instead of inline bytes.
+    file_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class Reply:
     prompt_feedback: dict[str, Any] | None = None
     grounding: dict[str, Any] | None = None
     has_candidate: bool = True
+    # The surface whose dress the documents wear (answer/flavour.py) and when the answer was made.
+    flavour: str = "gemini"
+    create_time: str = ""
     # The encoded body, once built, for every copy of this reply that differs only in responseId.
     template: list[bytes | int] = field(default_factory=list, compare=False, repr=False)
 
@@ -114,16 +120,21 @@ def plan_reply(request: ImageRequest, settings: Settings) -> Reply:
 
 def render_reply(reply: Reply, cache: ImageCache) -> dict[int, RenderedImage]:
     """Every image of the reply, by part index (blocking: call from a worker thread on a miss)."""
-    return {index: cache.render(part.image) for index, part in enumerate(reply.parts) if part.image is not None}
+    return {index: cache.render(part.image) for index, part in enumerate(reply.parts)
+            if part.image is not None and part.file_uri is None}
 
 
 def missing_images(reply: Reply, cache: ImageCache) -> bool:
-    return any(part.image is not None and cache.get(part.image) is None for part in reply.parts)
+    return any(part.image is not None and part.file_uri is None and cache.get(part.image) is None
+               for part in reply.parts)
 
 
 def _part_document(part: PlannedPart, index: int, image: RenderedImage | None, secret: str) -> dict[str, Any]:
     document: dict[str, Any] = {}
-    if image is not None:
+    if part.file_uri is not None and part.image is not None:
+        document["fileData"] = {"mimeType": part.image.mime_type, "fileUri": part.file_uri}
+        digest = content_digest(part.file_uri.encode())
+    elif image is not None:
         document["inlineData"] = {"mimeType": image.mime_type, "data": _BLOB_MARK % index}
         digest = image.digest
     else:
@@ -181,6 +192,7 @@ _RESPONSE_ID = -1  # template slot for the responseId; slots >= 0 are image part
 
 def _build_template(reply: Reply, rendered: dict[int, RenderedImage], secret: str) -> list[bytes | int]:
     document, _ = reply_document(reply, rendered, secret)
+    document = flavour_named(reply.flavour).shape_document(reply, document, first=True, final=True)
     id_marker = _BLOB_MARK % _RESPONSE_ID
     document["responseId"] = id_marker
     text = json.dumps(document, indent=2, ensure_ascii=False, separators=(",", ": ")).encode()

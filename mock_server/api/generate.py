@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mock_server.answer.flavour import GEMINI, Flavour, flavour_of
 from mock_server.answer.reply import Reply, encode_reply, missing_images, new_response_id, plan_reply, render_reply
 from mock_server.answer.usage import prompt_details
 from mock_server.answer.validation import (
@@ -26,7 +27,7 @@ from mock_server.web.errors import ApiError
 from mock_server.web.http import json_bytes_response, json_response, read_body
 from schemas import ModelProfile
 
-__all__ = ["count_tokens", "generate_content", "prepare", "rendered_for"]
+__all__ = ["count_tokens", "generate_content", "plan_document", "prepare", "rendered_for"]
 
 _CACHEABLE_BODY_BYTES = 64 * 1024
 
@@ -46,24 +47,33 @@ async def prepare(request: Request, profile: ModelProfile) -> tuple[ImageRequest
 async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, Reply]:
     """Parse, check and plan a request; identical small bodies skip straight to the cached plan."""
     runtime = runtime_of(request)
+    flavour = flavour_of(request.scope)
     body = await read_body(request)
     cache_key = None
     # Bodies that may reference uploaded files depend on server state: never served from the cache.
-    if len(body) <= _CACHEABLE_BODY_BYTES and b"file" not in body:
+    if flavour.cacheable and len(body) <= _CACHEABLE_BODY_BYTES and b"file" not in body:
         cache_key = (profile.model_id, hashlib.sha256(body).digest())
         cached = runtime.planned.get(cache_key)
         if cached is not None:
             image_request, reply = cached
             return image_request, reply.with_changes(response_id=new_response_id())
-    document = parse_json_body(body)
+    image_request, reply = plan_document(runtime, profile, parse_json_body(body), flavour)
+    if cache_key is not None:
+        runtime.planned.put(cache_key, (image_request, reply))
+    return image_request, reply
+
+
+def plan_document(
+    runtime: Runtime, profile: ModelProfile, document: Any, flavour: Flavour = GEMINI,
+) -> tuple[ImageRequest, Reply]:
+    """Check a parsed generateContent body and plan its reply (no scenario yet); batch items come here too."""
+    document, options = flavour.read_request(document)
     image_request = read_generate_request(
         document, profile.model_id, unknown_image_size=runtime.settings.unknown_image_size,
         files=_file_resolver(runtime),
     )
     reply = plan_reply(image_request, runtime.settings)
-    if cache_key is not None:
-        runtime.planned.put(cache_key, (image_request, reply))
-    return image_request, reply
+    return image_request, flavour.shape_reply(reply, image_request, options, runtime.settings)
 
 
 async def rendered_for(runtime: Runtime, reply: Reply) -> dict[int, Any]:
@@ -84,7 +94,8 @@ async def generate_content(request: Request, profile: ModelProfile) -> Response:
 async def count_tokens(request: Request, profile: ModelProfile) -> Response:
     """Prompt tokens for ``contents`` or a whole ``generateContentRequest``, as Gemini mode sends."""
     runtime = runtime_of(request)
-    document = parse_json_body(await read_body(request))
+    flavour = flavour_of(request.scope)
+    document = flavour.read_count_request(parse_json_body(await read_body(request)))
     counted = read_validated(document, "count_tokens_request")
     inner: dict[str, Any] = counted.get("generateContentRequest") or {"contents": counted.get("contents", [])}
     inner.pop("model", None)
@@ -99,4 +110,4 @@ async def count_tokens(request: Request, profile: ModelProfile) -> Response:
         "totalTokens": total,
         "promptTokensDetails": prompt_details(image_request.prompt_text_tokens, image_request.prompt_image_tokens),
     }
-    return json_response(body)
+    return json_response(flavour.shape_count(body, image_request))
