@@ -12,6 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_server.api import files
+from mock_server.api.batch.routes import create_batch
+from mock_server.api.batch.routes import routes as batch_routes
 from mock_server.api.generate import count_tokens, generate_content
 from mock_server.api.models import get_model, list_models, resolve_model
 from mock_server.api.streaming import stream_generate_content
@@ -34,6 +36,7 @@ MODEL_ACTIONS: dict[str, ModelAction] = {
     "generateContent": generate_content,
     "countTokens": count_tokens,
     "streamGenerateContent": stream_generate_content,
+    "batchGenerateContent": create_batch,
 }
 """``POST models/{model}:{action}`` handlers; feature modules register more (e.g. streaming)."""
 
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/{version}/models/{target:path}", get_model, methods=["GET"]),
         *files.routes(),
         *vertex_routes(),
+        *batch_routes(),
     ]
     middleware = [Middleware(GuardMiddleware), Middleware(JournalMiddleware)]
     if settings.replay_dir:
