@@ -63,7 +63,17 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
                         help="override the profile's price per image (repeatable)")
     parser.add_argument("--image-size", action="append", default=[], help="only request these sizes (repeatable)")
     parser.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default: derandomised)")
-    parser.add_argument("--api-version", default="v1beta", choices=("v1beta", "v1"))
+    parser.add_argument("--api-version", default="v1beta", choices=("v1beta", "v1", "v1beta1"),
+                        help="v1beta (default), v1; with --api-flavour vertex: v1beta1 (default) or v1")
+    parser.add_argument("--api-flavour", default="gemini", choices=("gemini", "vertex"),
+                        help="the Gemini API (default) or Vertex AI publisher-model paths with Vertex's answer shape")
+    parser.add_argument("--vertex-project", default=None,
+                        help="Vertex project mode: projects/P/locations/L/... (default: express mode, API key)")
+    parser.add_argument("--vertex-location", default="us-central1", help="Vertex location (default us-central1)")
+    parser.add_argument("--batch", action=argparse.BooleanOptionalAction, default=None,
+                        help="Batch API checks (default: on for loopback targets, off for remote ones; "
+                             "a job costs half price per image and may take hours)")
+    parser.add_argument("--batch-timeout", type=float, default=600.0, help="seconds to wait for a batch job")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
 
 
@@ -94,6 +104,8 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str] | None = 
         seed=args.seed, api_version=args.api_version, timeout_s=args.timeout,
         price_overrides=dict(args.price), image_sizes=tuple(args.image_size),
         probe_wrong_key=not args.no_wrong_key_probe,
+        api_flavour=args.api_flavour, vertex_project=args.vertex_project, vertex_location=args.vertex_location,
+        batch=args.batch, batch_timeout_s=args.batch_timeout,
     )
 
 

@@ -64,10 +64,30 @@ class RunConfig:
     wrong_api_key: str = "AIzaSy-contract-suite-deliberately-wrong-key"
     # False for endpoints that accept any key by design (the fake without --api-key).
     probe_wrong_key: bool = True
+    # Issue 10. Which surface the endpoint is: the Gemini API, or Vertex AI's publisher-model paths
+    # (project mode with ``vertex_project``, else express mode).
+    api_flavour: Literal["gemini", "vertex"] = "gemini"
+    vertex_project: str | None = None
+    vertex_location: str = "us-central1"
+    # Batch API checks: None = on for loopback targets, off for remote ones (they cost money and hours).
+    batch: bool | None = None
+    batch_timeout_s: float = 600.0
 
     @property
     def loopback(self) -> bool:
         return is_loopback(self.base_url)
+
+    @property
+    def vertex(self) -> bool:
+        return self.api_flavour == "vertex"
+
+    def model_path(self, model: str, action: str) -> str:
+        """The URL path of ``model:action`` on this run's surface."""
+        suffix = f":{action}" if action else ""
+        if not self.vertex:
+            return f"/{self.api_version}/models/{model}{suffix}"
+        scope = f"projects/{self.vertex_project}/locations/{self.vertex_location}/" if self.vertex_project else ""
+        return f"/{self.api_version}/{scope}publishers/google/models/{model}{suffix}"
 
     @property
     def required_auth_styles(self) -> tuple[AuthStyle, ...]:
@@ -86,6 +106,9 @@ class RunConfig:
                 self.rate_limit_per_min if self.rate_limit_per_min is not None else defaults["rate_limit_per_min"]
             ),
             budget_usd=self.budget_usd if self.budget_usd is not None else defaults["budget_usd"],
+            # Vertex's default version is v1beta1 (api-2026.md §4); the Batch API is a Gemini API surface.
+            api_version="v1beta1" if self.vertex and self.api_version == "v1beta" else self.api_version,
+            batch=False if self.vertex else (self.loopback if self.batch is None else self.batch),
         )
 
     def secrets(self) -> tuple[str, ...]:

@@ -29,7 +29,13 @@ EXPECTED: dict[str, set[str]] = {
     "error_without_envelope": {"error_envelope"},
     "double_encoded_error": {"error_envelope"},
     "server_error_on_bad_input": {"error_envelope", "not_a_server_error"},
+    "batch_counts_as_numbers": {"batch_operation_shape"},
+    "batch_results_reordered": {"batch_results"},
+    # Breaks nothing on the Gemini API; shown failing vertex_flavour in tests/test_contract_surfaces.py.
+    "vertex_candidate_index": set(),
 }
+# Checks judged only in runs on another surface (--api-flavour vertex): skipped in these Gemini API runs.
+OTHER_SURFACES = {"vertex_flavour"}
 
 
 def run_in_process(defect: str | None, **config: object) -> RunResult:
@@ -55,7 +61,8 @@ def test_every_defect_is_covered_and_every_check_is_shown_failing() -> None:
 
 def test_the_fake_passes_every_check() -> None:
     result = run_in_process(None)
-    assert statuses(result) == {check_id: "passed" for check_id in CHECKS}
+    assert statuses(result) == {check_id: "skipped" if check_id in OTHER_SURFACES else "passed"
+                                for check_id in CHECKS}
 
 
 @pytest.mark.parametrize("defect", sorted(EXPECTED))
@@ -63,7 +70,7 @@ def test_defect_fails_its_checks_and_only_them(defect: str) -> None:
     result = run_in_process(defect)
     failed = {check_id for check_id, status in statuses(result).items() if status == "failed"}
     assert failed == EXPECTED[defect]
-    unrelated = set(CHECKS) - EXPECTED[defect]
+    unrelated = set(CHECKS) - EXPECTED[defect] - OTHER_SURFACES
     passed = {check_id for check_id, status in statuses(result).items() if status == "passed"}
     # Unrelated checks pass; a check only skips when the defect removed what it judges (no image at all).
     allowed_skips = {"image_payload", "image_dimensions"} if defect == "stop_without_image" else set()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 
 from contract_tests.checks import CHECKS, Check, CheckContext, Skip
 from contract_tests.checks.schema import summarise
 from contract_tests.config import RunConfig
+from contract_tests.execution.batch import batch_case, run_batch
 from contract_tests.execution.budget import BudgetExhausted, Pricing
 from contract_tests.execution.scenarios import (
     allowed_sizes,
@@ -25,10 +26,10 @@ from contract_tests.execution.scenarios import (
     stream_case,
     thinking_model,
 )
-from contract_tests.execution.target import Target, TargetUnreachable, curl_reproducer
+from contract_tests.execution.target import Target, TargetUnreachable, curl_reproducer, url_path
 from contract_tests.generation.cases import Case, Exchange, Purpose
 from contract_tests.reporting.results import CheckResult, FailureRecord, RunResult
-from schemas import load_profile_book
+from schemas import load_profile_book, load_schema
 
 __all__ = ["Plan", "UsageError", "plan", "run", "select_checks"]
 
@@ -120,22 +121,39 @@ def plan(config: RunConfig) -> Plan:
         worst = max(pricing.per_image(p.model_id, s) for p in map(book.get, config.models) if p
                     for s in allowed_sizes(config, p))
         lines.append(PlanLine("generated requests (Hypothesis)", examples, examples, examples * worst))
+    if config.batch and "batch" in purposes:
+        case = batch_case(config, pricing)
+        items = [item for item in case.expect.batch_items if not item.fails]
+        cost = sum(pricing.per_batch_image(case.model, item.image_size) for item in items)
+        lines.append(PlanLine("batch job (create, polls, list, delete)", 5, len(items), cost))
     return Plan(tuple(lines))
+
+
+def _on_surface(config: RunConfig, case: Case) -> Case:
+    """A negative case as the run's surface must answer it (Vertex has its own 401 and 404)."""
+    if not config.vertex or case.expect.error is None:
+        return case
+    equivalents = load_schema("vertex_request_extras")["x-vertex-response"]["errorEquivalents"]
+    error = equivalents.get(case.expect.error, case.expect.error)
+    return replace(case, expect=replace(case.expect, error=error))
 
 
 def _send_all(target: Target, config: RunConfig, purposes: set[Purpose]) -> None:
     pricing = target.pricing
     listing, *gets = models_cases(config)
-    target.send(listing)  # doubles as the reachability probe
-    if "models" in purposes:
+    if config.vertex:  # Vertex has no Gemini ListModels: the listing only probes reachability
+        target.send(replace(listing, purpose="probe"))
+    else:
+        target.send(listing)  # doubles as the reachability probe
+    if "models" in purposes and not config.vertex:
         for case in gets:
             target.send(case)
     examples = config.max_examples or 0
     valid, invalid = exploration_strategies(config)
     if "negative" in purposes:
         for case in negative_cases(config):
-            target.send(case)
-        explore(invalid, examples // 2, config.seed, target.send)
+            target.send(_on_surface(config, case))
+        explore(invalid, examples // 2, config.seed, lambda case: target.send(_on_surface(config, case)))
     first_turns: dict[str, Exchange] = {}
     if "generate" in purposes:
         for case in baseline_cases(config, pricing):
@@ -153,6 +171,8 @@ def _send_all(target: Target, config: RunConfig, purposes: set[Purpose]) -> None
             target.send(follow_up)
     if "generate" in purposes:
         explore(valid, examples, config.seed, target.send)
+    if config.batch and "batch" in purposes:
+        run_batch(target, config)
 
 
 def _cap(value: object) -> object:
@@ -176,7 +196,7 @@ def _judge(checks: Sequence[Check], target: Target, context: CheckContext) -> li
             result.evaluated.append(exchange.index)
             if failures and exchange.index not in reproducers:
                 reproducers[exchange.index] = curl_reproducer(exchange.case, config.base_url, config.api_version,
-                                                              config.secrets())
+                                                              config.secrets(), path=url_path(config, exchange.case))
             for failure in failures:
                 redacted = type(failure)(
                     target.redact(failure.message), failure.pointer,
@@ -221,6 +241,7 @@ def run(config: RunConfig, transport: httpx.BaseTransport | httpx.AsyncBaseTrans
             "models": list(config.models), "auth": config.auth, "max_examples": config.max_examples,
             "max_requests": config.max_requests, "budget_usd": config.budget_usd,
             "rate_limit_per_min": config.rate_limit_per_min, "seed": config.seed, "api_version": config.api_version,
+            "api_flavour": config.api_flavour, "batch": config.batch,
         }
         return RunResult(target=config.base_url, checks=results, exchanges=target.exchanges,
                          requests=target.budget.requests, estimated_cost_usd=target.budget.spent_usd,

@@ -12,6 +12,7 @@ from contract_tests.config import AuthStyle
 from schemas.wire.casing import camel_to_snake
 
 __all__ = [
+    "BatchItem",
     "Case",
     "Casing",
     "Exchange",
@@ -25,7 +26,7 @@ __all__ = [
 Casing = Literal["camel", "snake", "mixed"]
 B64Style = Literal["standard", "urlsafe", "urlsafe_unpadded"]
 # Why a request was sent; checks pick the exchanges whose purpose they judge.
-Purpose = Literal["generate", "casing", "auth", "negative", "multi_turn", "stream", "models"]
+Purpose = Literal["generate", "casing", "auth", "negative", "multi_turn", "stream", "models", "probe", "batch"]
 
 
 def _rekey(value: Any, casing: Casing, depth: int = 0) -> Any:
@@ -68,6 +69,20 @@ class Expectation:
     modalities: tuple[str, ...] = ()
     # For negative cases: the error_catalogue entry a conforming endpoint answers with.
     error: str | None = None
+    # For batch cases: the step of the job's lifecycle, the job, and what its items asked for.
+    batch_step: str = ""
+    batch_name: str = ""
+    batch_items: tuple[BatchItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One request of a batch job: its key, what it asked for, and whether it must come back as an error."""
+
+    key: str
+    aspect_ratio: str
+    image_size: str
+    fails: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,9 +99,13 @@ class Case:
     wrong_key: bool = False
     query: dict[str, str] = field(default_factory=dict)
     expect: Expectation = field(default_factory=Expectation)
+    # A resource path below the version (``batches/abc``) instead of ``models/{model}:{action}``.
+    resource: str = ""
 
     def path(self, api_version: str) -> str:
-        if self.purpose == "models" and not self.model:
+        if self.resource:
+            return f"/{api_version}/{self.resource}"
+        if self.purpose in ("models", "probe") and not self.model:
             return f"/{api_version}/models"
         suffix = f":{self.action}" if self.action else ""
         return f"/{api_version}/models/{self.model}{suffix}"
