@@ -13,6 +13,7 @@ import uvicorn
 from mock_server.instrument_cli import INSTRUMENT_COMMANDS, add_instrument_options, instrument_settings
 from mock_server.session_cli import add_session_options, session_settings
 from mock_server.settings import ENV_VAR, Settings
+from mock_server.surfaces_cli import add_surface_options, surface_settings
 
 __all__ = ["SUBCOMMANDS", "add_server_options", "main", "settings_from_args"]
 
@@ -42,6 +43,7 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
                         help="inject one contract violation (contract-suite self-test; see docs)")
     add_instrument_options(parser)
     add_session_options(parser)
+    add_surface_options(parser)
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
@@ -52,6 +54,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         signing_secret=args.signing_secret, max_body_bytes=args.max_body_bytes, defect=args.defect,
         **instrument_settings(args),
         **session_settings(args),
+        **surface_settings(args),
     )
 
 

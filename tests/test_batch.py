@@ -217,3 +217,13 @@ def test_batch_paths_need_a_key_and_known_ids(quick_server: RunningServer) -> No
     unknown = httpx.post(f"{quick_server.base_url}/v1beta/models/no-such-model:batchGenerateContent", json={},
                          headers=KEY)
     assert unknown.status_code == 404
+
+
+def test_serve_options_reach_the_settings() -> None:
+    from mock_server.cli import build_parser, settings_from_args
+
+    args = build_parser().parse_args(["serve", "--batch-ttl-hours", "0.5", "--batch-max-concurrent", "2",
+                                      "--vertex-thought-summaries", "on_request"])
+    settings = settings_from_args(args)
+    assert (settings.batch_ttl_hours, settings.batch_max_concurrent, settings.vertex_thought_summaries) == (
+        0.5, 2, "on_request")

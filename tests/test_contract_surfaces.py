@@ -82,7 +82,7 @@ def test_batch_plan_line_costs_half() -> None:
 
 
 def test_the_fake_passes_the_batch_checks_and_the_job_is_followed_to_its_end() -> None:
-    result = run_on_fake(checks="batch_operation_shape,batch_lifecycle,batch_results".split(","))
+    result = run_on_fake(checks=tuple(sorted(BATCH_CHECKS)))
     assert statuses(result) == dict.fromkeys(BATCH_CHECKS, "passed")
     steps = [exchange.case.expect.batch_step for exchange in result.exchanges if exchange.case.purpose == "batch"]
     assert steps[0] == "create" and steps[-4:] == ["final", "list", "delete", "gone"]

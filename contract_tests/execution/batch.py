@@ -9,6 +9,7 @@ item while the others succeed. Polling backs off from 0.1 s to 10 s until the jo
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -19,9 +20,29 @@ from contract_tests.generation.cases import BatchItem, Case, Expectation
 from contract_tests.generation.strategies import base_document
 from schemas import load_profile_book
 
-__all__ = ["batch_case", "run_batch"]
+__all__ = ["FOLLOW_UPS", "batch_case", "max_polls", "run_batch"]
 
 _BAD_RATIO = "7:3"  # no image model accepts it
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.1, 10.0
+FOLLOW_UPS = 3  # list, delete, and the GET that must answer 404
+
+
+def _pauses() -> Iterator[float]:
+    pause = _FIRST_PAUSE
+    while True:
+        yield pause
+        pause = min(pause * 2, _LONGEST_PAUSE)
+
+
+def max_polls(timeout_s: float) -> int:
+    """The most polls ``run_batch`` sends within ``timeout_s`` (requests taking no time at all)."""
+    polls, waited = 0, 0.0
+    for pause in _pauses():
+        polls += 1
+        if waited + pause > timeout_s:
+            break
+        waited += pause
+    return polls
 
 
 def batch_case(config: RunConfig, pricing: Pricing) -> Case:
@@ -58,8 +79,7 @@ def run_batch(target: Target, config: RunConfig) -> None:
     if not isinstance(name, str) or not name.startswith("batches/"):
         return
     deadline = time.monotonic() + config.batch_timeout_s
-    pause = 0.1
-    while True:
+    for pause in _pauses():
         polled = target.send(_follow(create, "poll", name))
         done = polled.status != 200 or not isinstance(polled.json, dict) or polled.json.get("done") is True
         if done or time.monotonic() + pause > deadline:
@@ -67,7 +87,6 @@ def run_batch(target: Target, config: RunConfig) -> None:
                                                                                    batch_step="final"))
             break
         time.sleep(pause)
-        pause = min(pause * 2, 10.0)
     target.send(replace(_follow(create, "list", name, resource="batches"), query={"pageSize": "100"}))
     target.send(_follow(create, "delete", name, method="DELETE"))
     target.send(_follow(create, "gone", name))

@@ -10,7 +10,7 @@ import httpx
 from contract_tests.checks import CHECKS, Check, CheckContext, Skip
 from contract_tests.checks.schema import summarise
 from contract_tests.config import RunConfig
-from contract_tests.execution.batch import batch_case, run_batch
+from contract_tests.execution.batch import FOLLOW_UPS, batch_case, max_polls, run_batch
 from contract_tests.execution.budget import BudgetExhausted, Pricing
 from contract_tests.execution.scenarios import (
     allowed_sizes,
@@ -125,7 +125,8 @@ def plan(config: RunConfig) -> Plan:
         case = batch_case(config, pricing)
         items = [item for item in case.expect.batch_items if not item.fails]
         cost = sum(pricing.per_batch_image(case.model, item.image_size) for item in items)
-        lines.append(PlanLine("batch job (create, polls, list, delete)", 5, len(items), cost))
+        requests = 1 + max_polls(config.batch_timeout_s) + FOLLOW_UPS
+        lines.append(PlanLine("batch job (create, polls, list, delete)", requests, len(items), cost))
     return Plan(tuple(lines))
 
 
