@@ -227,3 +227,17 @@ def test_serve_options_reach_the_settings() -> None:
     settings = settings_from_args(args)
     assert (settings.batch_ttl_hours, settings.batch_max_concurrent, settings.vertex_thought_summaries) == (
         0.5, 2, "on_request")
+
+
+@pytest.mark.parametrize("body", [
+    b"", b"[]", b"{", b'{"batch": null}', b'{"batch": []}', b'{"batch": {"inputConfig": null}}',
+    b'{"batch": {"inputConfig": {"requests": {"requests": [1, 2]}}}}',
+    b'{"batch": {"inputConfig": {"requests": {"requests": [{"request": "x"}]}}}}',
+    b'{"batch": {"inputConfig": {"requests": {"requests": [{"request": {}}]}}, "priority": "abc"}}',
+    b'{"batch": {"inputConfig": {"fileName": 5}}}', b'{"batch": {"inputConfig": {"fileName": "files/../../etc"}}}',
+])
+def test_hostile_batch_bodies_get_google_shaped_4xx(quick_server: RunningServer, body: bytes) -> None:
+    url = f"{quick_server.base_url}/v1beta/models/{MODEL.model_id}:batchGenerateContent"
+    answer = httpx.post(url, content=body, headers=KEY | {"content-type": "application/json"})
+    assert 400 <= answer.status_code < 500
+    assert set(answer.json()) == {"error"}

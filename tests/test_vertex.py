@@ -239,3 +239,21 @@ def test_sdk_errors_surface_as_client_errors(live_server: RunningServer) -> None
         client.models.generate_content(model="no-such-image-model", contents="x")
     assert raised.value.code == 404
     json.dumps(raised.value.details)  # a JSON envelope, not a traceback
+
+
+@pytest.mark.parametrize("body", [
+    b"", b"[]", b"null", b"{", b'{"contents": [{"parts": [{"text": "x"}]}], "generationConfig": []}',
+    b'{"contents": [{"parts": [{"text": "x"}]}], "generationConfig": {"imageConfig": {"imageOutputOptions": "jpeg"}}}',
+    b'{"contents": [{"parts": [{"text": "x"}]}], "generationConfig": {"responseFormat": [1, "a", null]}}',
+    b'{"contents": [{"parts": [{"text": "x"}]}], "generationConfig": {"responseFormat": {"image": {}}}}',
+    b'{"contents": [{"parts": [{"text": "x"}]}], "generationConfig": {"responseFormat": [{"image": '
+    b'{"compressionQuality": 1e99}}]}}',
+    b'{"contents": [{"parts": [{"text": "x"}]}], "outputConfig": "gs://bucket/"}',
+    b'{"model": 5, "instances": [], "contents": []}',
+])
+@pytest.mark.parametrize("action", ["generateContent", "countTokens", "streamGenerateContent"])
+def test_hostile_vertex_bodies_get_google_shaped_4xx(fake: InProcess, body: bytes, action: str) -> None:
+    response = fake.request("POST", f"{EXPRESS_PATH}/{PLAIN.model_id}:{action}", content=body,
+                            headers={"x-goog-api-key": "k", "content-type": "application/json"})
+    assert 400 <= response.status_code < 500
+    error_of(response)
