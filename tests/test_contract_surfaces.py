@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 
 from contract_tests.checks import CHECKS, CheckContext
@@ -13,27 +12,18 @@ from contract_tests.cli import build_parser, config_from_args
 from contract_tests.config import RunConfig
 from contract_tests.execution.batch import batch_case
 from contract_tests.execution.budget import Pricing
-from contract_tests.execution.runner import plan, run
+from contract_tests.execution.runner import plan
 from contract_tests.execution.target import url_path
 from contract_tests.generation.cases import Case, Exchange, Expectation
 from contract_tests.reporting.results import RunResult
-from mock_server.app import create_app
-from mock_server.settings import Settings
 from schemas import load_profile_book
+from tests.test_contract_defects import KEY, run_in_process, statuses
 
-KEY = "canary-surfaces-5c1e2"
 BATCH_CHECKS = {"batch_operation_shape", "batch_lifecycle", "batch_results"}
 
 
 def run_on_fake(defect: str | None = None, **config: object) -> RunResult:
-    app = create_app(Settings(api_keys=(KEY,), defect=defect))
-    options = {"max_examples": 1, "seed": 1, **config}
-    return run(RunConfig(base_url="http://127.0.0.1:1", api_key=KEY, **options),  # type: ignore[arg-type]
-               transport=httpx.ASGITransport(app=app))
-
-
-def statuses(result: RunResult) -> dict[str, str]:
-    return {check.id: check.status for check in result.checks}
+    return run_in_process(defect, max_examples=1, **config)
 
 
 @pytest.mark.parametrize("project", [None, "proj-7"])

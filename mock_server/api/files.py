@@ -35,7 +35,7 @@ from mock_server.answer.validation import parse_json_body, read_validated
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.state.file_store import FileStore, new_id
 from mock_server.web.errors import ApiError
-from mock_server.web.http import check_version, json_response, next_page_token, page_request, read_body, require_key
+from mock_server.web.http import check_version, json_response, page_of, read_body, require_key
 
 __all__ = ["install", "resolver", "routes", "store_generated", "store_of"]
 
@@ -193,13 +193,7 @@ async def list_files(request: Request) -> Response:
     require_key(request)
     store = store_of(runtime_of(request))
     files = sorted(store.entries("file-"), key=lambda meta: (-float(meta["created"]), meta["id"]))
-    start, size = page_request(request, _PAGE_DEFAULT, _PAGE_MAX)
-    page: dict[str, Any] = {}
-    if files[start:start + size]:
-        page["files"] = [_resource(meta) for meta in files[start:start + size]]
-    if start + size < len(files):
-        page["nextPageToken"] = next_page_token(start + size)
-    return json_response(page)
+    return json_response(page_of(request, files, "files", _PAGE_DEFAULT, _PAGE_MAX, _resource))
 
 
 async def file_action(request: Request) -> Response:

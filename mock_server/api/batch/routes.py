@@ -27,7 +27,7 @@ from mock_server.runtime import runtime_of
 from mock_server.state.batch_store import TERMINAL_STATES, StoreFull
 from mock_server.state.file_store import new_id
 from mock_server.web.errors import ApiError
-from mock_server.web.http import check_version, json_response, next_page_token, page_request, read_body, require_key
+from mock_server.web.http import check_version, json_response, page_of, read_body, require_key
 from schemas import ModelProfile
 
 __all__ = ["create_batch", "routes"]
@@ -103,13 +103,7 @@ async def list_batches(request: Request) -> Response:
     check_version(request)
     require_key(request)
     records = sorted(batch_store(runtime_of(request)).list(), key=lambda record: -float(record["created"]))
-    start, size = page_request(request, _PAGE_DEFAULT, _PAGE_MAX)
-    page: dict[str, Any] = {}
-    if records[start:start + size]:
-        page["operations"] = [operation(record) for record in records[start:start + size]]
-    if start + size < len(records):
-        page["nextPageToken"] = next_page_token(start + size)
-    return json_response(page)
+    return json_response(page_of(request, records, "operations", _PAGE_DEFAULT, _PAGE_MAX, operation))
 
 
 async def batch_action(request: Request) -> Response:
