@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_server.api import files
+from mock_server.api import files, interactions
 from mock_server.api.batch.routes import create_batch
 from mock_server.api.batch.routes import routes as batch_routes
 from mock_server.api.generate import count_tokens, generate_content
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *files.routes(),
         *vertex_routes(),
         *batch_routes(),
+        *interactions.routes(),
     ]
     middleware = [Middleware(GuardMiddleware), Middleware(JournalMiddleware)]
     if settings.replay_dir:
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, ScenarioFault: fault_response},
         middleware=middleware,
     )
+    app.state.settings = settings
     app.state.runtime = Runtime.create(settings)
     files.install(app.state.runtime)
     return app

@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 
 from mock_server.instrument_cli import INSTRUMENT_COMMANDS, add_instrument_options, instrument_settings
+from mock_server.interactions_cli import add_interactions_options, interactions_settings
 from mock_server.session_cli import add_session_options, session_settings
 from mock_server.settings import ENV_VAR, Settings
 from mock_server.surfaces_cli import add_surface_options, surface_settings
@@ -44,6 +45,7 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     add_instrument_options(parser)
     add_session_options(parser)
     add_surface_options(parser)
+    add_interactions_options(parser)
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
@@ -55,6 +57,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         **instrument_settings(args),
         **session_settings(args),
         **surface_settings(args),
+        **interactions_settings(args),
     )
 
 

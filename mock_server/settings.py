@@ -7,7 +7,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
-__all__ = ["ENV_VAR", "ImageFormat", "PayloadMode", "Settings"]
+__all__ = ["ENV_VAR", "ImageFormat", "PayloadMode", "Settings", "settings_of"]
 
 ENV_VAR = "GEMINI_MOCK_SETTINGS"
 """Environment variable that carries the settings to uvicorn worker processes."""
@@ -60,6 +60,12 @@ class Settings:
     replay_dir: str | None = None  # answer matching requests from these cassettes
     replay_miss: Literal["fake", "error"] = "fake"  # a request no cassette matches: fake answer or 404
     extra: dict[str, Any] = field(default_factory=dict)
+    # Issue 9 (Interactions API, docs/interactions.md): DELETE answers "ok" (documented) or 501
+    # "not_implemented" (observed Aug 2026); stored interactions are bounded in bytes and expire
+    # (Google: 55 days on paid tiers).
+    interactions_delete: Literal["ok", "not_implemented"] = "ok"
+    interactions_store_bytes: int = 256 * 1024 * 1024
+    interactions_ttl_seconds: int = 55 * 24 * 3600
     # Issue 10 (Vertex paths, Batch API; docs/vertex.md, docs/batch.md).
     # Vertex shows a thought summary before the image even without includeThoughts (README obs. 12).
     vertex_thought_summaries: Literal["always", "on_request"] = "always"
@@ -87,3 +93,9 @@ class Settings:
     def from_env(cls) -> Settings:
         text = os.environ.get(ENV_VAR)
         return cls.from_json(text) if text else cls()
+
+
+def settings_of(request: Any) -> Settings:
+    """The settings of the app serving ``request`` (a Starlette request; ``create_app`` puts them there)."""
+    settings: Settings = request.app.state.settings
+    return settings

@@ -15,10 +15,11 @@ from google.genai import errors, types
 from PIL import Image
 
 from mock_server.api.streaming import _body
-from mock_server.instrument.scenarios import StreamPlan, catalogue
+from mock_server.instrument.scenarios import StreamPlan
 from mock_server.settings import Settings
 from mock_server.testing import RunningServer
 from schemas import ModelProfile, load_profile_book, validator
+from schemas import scenario_catalogue as catalogue
 
 PRO = "gemini-3-pro-image-preview"
 FLASH = "gemini-3.1-flash-image-preview"

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from contract_tests.checks import batch, errors, identity, images, protocol, schema, transport, usage, vertex
+from contract_tests.checks import (
+    batch,
+    errors,
+    identity,
+    images,
+    interactions,
+    protocol,
+    schema,
+    transport,
+    usage,
+    vertex,
+)
 from contract_tests.checks.base import CHECKS, Check, CheckContext, Failure, Severity, Skip
 
 __all__ = ["CHECKS", "Check", "CheckContext", "Failure", "Severity", "Skip"]
 
-# Catalogue order: HTTP first, then schema, images, tokens, identity, errors, protocol, other surfaces.
-_FAMILIES = (transport, schema, images, usage, identity, errors, protocol, vertex, batch)
+# Catalogue order: HTTP first, then schema, images, tokens, identity, errors, protocol, Interactions,
+# then the other doors to generateContent (Vertex, Batch).
+_FAMILIES = (transport, schema, images, usage, identity, errors, protocol, interactions, vertex, batch)
 
 
 def _reorder() -> None:

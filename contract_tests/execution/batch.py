@@ -68,7 +68,7 @@ def batch_case(config: RunConfig, pricing: Pricing) -> Case:
 
 
 def _follow(base: Case, step: str, name: str, resource: str = "", method: str = "GET") -> Case:
-    return replace(base, label=f"batch {step}", action="", document=None, method=method, resource=resource or name,
+    return replace(base, label=f"batch {step}", action="", document=None, method=method, route="/" + (resource or name),
                    expect=replace(base.expect, batch_step=step, batch_name=name))
 
 

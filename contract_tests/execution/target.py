@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shlex
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from schemas.wire.casing import map_strings
 __all__ = ["KEY_PLACEHOLDER", "Target", "TargetUnreachable", "curl_reproducer", "url_path"]
 
 _ELIDE_OVER = 4096
+_BILLED = ("generateContent", "streamGenerateContent", "interactions")
 
 
 class TargetUnreachable(Exception):
@@ -61,7 +63,7 @@ def _elide(text: str) -> str:
 
 def url_path(config: RunConfig, case: Case) -> str:
     """``case``'s path on the run's surface: model calls move to Vertex's publisher paths there."""
-    if config.vertex and case.model and not case.resource:
+    if config.vertex and case.model and not case.route:
         return config.model_path(case.model, case.action)
     return case.path(config.api_version)
 
@@ -132,7 +134,7 @@ class Target:
         if case.action == "batchGenerateContent":  # billed in full at creation: half price per image
             return sum(self.pricing.per_batch_image(case.model, item.image_size)
                        for item in case.expect.batch_items if not item.fails)
-        if case.action not in ("generateContent", "streamGenerateContent") or case.purpose == "negative":
+        if case.action not in _BILLED or case.purpose in ("negative", "interactions_negative"):
             return 0.0
         return self.pricing.per_image(case.model, case.expect.image_size or "")
 
@@ -190,8 +192,12 @@ class Target:
     def _actual_cost(self, case: Case, exchange: Exchange) -> float:
         if case.action == "batchGenerateContent":
             return self.worst_case_cost(case) if exchange.status == 200 else 0.0
-        if exchange.status != 200 or case.action not in ("generateContent", "streamGenerateContent"):
+        if exchange.status != 200 or case.action not in _BILLED:
             return 0.0
+        if case.action == "interactions":  # image blocks and image deltas, one per output image
+            text = exchange.body.decode("utf-8", "replace")
+            images = len(re.findall(r'"type": ?"image"', text))
+            return max(images, 0) * self.pricing.per_image(case.model, case.expect.image_size or "")
         # Count final images in the body (a stream's images are counted from its text, one per inlineData).
         text = exchange.body.decode("utf-8", "replace")
         images = max(text.count('"inlineData"') + text.count('"inline_data"'), 0)

@@ -9,16 +9,15 @@ every response document and stream chunk. So there is one generator, and a surfa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.types import Scope
 
-if TYPE_CHECKING:  # reply.py imports this module
-    from mock_server.answer.reply import Reply
-    from mock_server.answer.validation import ImageRequest
-    from mock_server.settings import Settings
+from mock_server.answer.reply import SHAPERS, Reply
+from mock_server.answer.validation import ImageRequest
+from mock_server.settings import Settings
 
-__all__ = ["FLAVOURS", "GEMINI", "Flavour", "flavour_named", "flavour_of", "use_flavour"]
+__all__ = ["FLAVOURS", "GEMINI", "Flavour", "flavour_named", "flavour_of", "register", "use_flavour"]
 
 _SCOPE_KEY = "gemini_mock.flavour"
 
@@ -53,9 +52,16 @@ GEMINI = Flavour()
 FLAVOURS: dict[str, Flavour] = {GEMINI.name: GEMINI}
 
 
+def register(flavour: Flavour) -> Flavour:
+    """Make ``flavour`` known by name, to requests and to the encoding of its replies."""
+    FLAVOURS[flavour.name] = flavour
+    SHAPERS[flavour.name] = flavour.shape_document
+    return flavour
+
+
 def use_flavour(scope: Scope, flavour: Flavour) -> None:
     """Mark a request as served by ``flavour`` (its route does this before delegating)."""
-    FLAVOURS.setdefault(flavour.name, flavour)
+    register(flavour)
     scope[_SCOPE_KEY] = flavour.name
 
 

@@ -11,30 +11,22 @@ import base64
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mock_server.answer.flavour import flavour_named
 from mock_server.answer.images import ImageCache, ImageSpec, RenderedImage
+from mock_server.answer.parts import PlannedPart
 from mock_server.answer.signatures import content_digest, sign
+from mock_server.answer.thoughts import thought_parts
 from mock_server.answer.usage import thoughts_tokens, usage_metadata
 from mock_server.answer.validation import ImageRequest
 from mock_server.settings import Settings
 from schemas import load_profile_book
 
-__all__ = ["PlannedPart", "Reply", "encode_reply", "new_response_id", "plan_reply", "render_reply", "request_key"]
+__all__ = ["Reply", "encode_reply", "new_response_id", "plan_reply", "render_reply", "request_key"]
 
 _BLOB_MARK = "@@gik-blob-%d-" + os.urandom(6).hex() + "@@"
-
-
-@dataclass(frozen=True)
-class PlannedPart:
-    text: str | None = None
-    image: ImageSpec | None = None
-    thought: bool = False
-    signed: bool = False
-    # Delivered by reference (Vertex outputConfig.outputUriPrefix): fileData instead of inline bytes.
-    file_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +50,17 @@ class Reply:
         if set(changes) <= {"response_id"}:
             return replace(self, **changes)  # shares ``template``: the body is the same but for the id
         return replace(self, template=[], **changes)
+
+
+DocumentShaper = Callable[[Reply, dict[str, Any], bool, bool], dict[str, Any]]
+SHAPERS: dict[str, DocumentShaper] = {}
+"""How each flavour dresses its documents, by flavour name (``answer/flavour.py`` registers them)."""
+
+
+def shape_document(reply: Reply, document: dict[str, Any], first: bool, final: bool) -> dict[str, Any]:
+    """A response (``first`` and ``final``) or one stream chunk of ``reply``, in its flavour's dress."""
+    shaper = SHAPERS.get(reply.flavour)
+    return shaper(reply, document, first, final) if shaper is not None else document
 
 
 def new_response_id() -> str:
@@ -90,7 +93,6 @@ def plan_reply(request: ImageRequest, settings: Settings) -> Reply:
     # Feature modules that build on PlannedPart; imported here to keep the import graph acyclic.
     from mock_server.answer.conversation import check_history
     from mock_server.answer.grounding import synthetic_grounding
-    from mock_server.answer.thoughts import thought_parts
 
     check_history(request, settings)  # a reply is planned only for a well-formed conversation
     seed = settings.seed if request.seed is None else request.seed
@@ -192,7 +194,7 @@ _RESPONSE_ID = -1  # template slot for the responseId; slots >= 0 are image part
 
 def _build_template(reply: Reply, rendered: dict[int, RenderedImage], secret: str) -> list[bytes | int]:
     document, _ = reply_document(reply, rendered, secret)
-    document = flavour_named(reply.flavour).shape_document(reply, document, first=True, final=True)
+    document = shape_document(reply, document, first=True, final=True)
     id_marker = _BLOB_MARK % _RESPONSE_ID
     document["responseId"] = id_marker
     text = json.dumps(document, indent=2, ensure_ascii=False, separators=(",", ": ")).encode()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mock_server.answer.images import ImageSpec
-from mock_server.answer.reply import PlannedPart
+from mock_server.answer.parts import PlannedPart
 from mock_server.answer.validation import ImageRequest
 from mock_server.settings import Settings
 

@@ -30,9 +30,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from mock_server.answer.flavour import flavour_named
 from mock_server.answer.images import RenderedImage
-from mock_server.answer.reply import Reply, reply_document, splice
+from mock_server.answer.reply import Reply, reply_document, shape_document, splice
 from mock_server.answer.validation import ImageRequest
 from mock_server.api.generate import prepare, rendered_for
 from mock_server.instrument.latency import plan_delay
@@ -94,13 +93,12 @@ def encode_chunks(
 ) -> list[tuple[dict[str, Any], dict[str, bytes]]]:
     """Each chunk as (document with blob markers, blobs), in stream order."""
     groups = chunk_groups(reply)
-    flavour = flavour_named(reply.flavour)
     chunks = []
     for number, indices in enumerate(groups, start=1):
         final = number == len(groups)
         document, blobs = reply_document(reply, rendered, secret, indices=indices, final=final)
         document["usageMetadata"] = chunk_usage(reply, request, indices.stop)
-        chunks.append((flavour.shape_document(reply, document, first=number == 1, final=final), blobs))
+        chunks.append((shape_document(reply, document, first=number == 1, final=final), blobs))
     return chunks
 
 

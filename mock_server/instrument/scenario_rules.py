@@ -33,8 +33,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mock_server.answer.validation import ImageRequest
-from mock_server.instrument.scenarios import catalogue, scenario_names
 from mock_server.runtime import Runtime, runtime_of
+from schemas import scenario_catalogue
 
 __all__ = ["Rule", "RuleBook", "load_rules_file", "routes", "rules_of"]
 
@@ -79,8 +79,9 @@ class Rule:
         if not steps:
             raise RuleError(f"rule {index}: the sequence is empty")
         for step in steps:
-            if step not in catalogue()["scenarios"]:
-                raise RuleError(f"rule {index}: unknown scenario {step!r}; known: {', '.join(scenario_names())}")
+            known = scenario_catalogue()["scenarios"]
+            if step not in known:
+                raise RuleError(f"rule {index}: unknown scenario {step!r}; known: {', '.join(known)}")
         probability = float(raw.get("probability", 1.0))
         if not 0.0 <= probability <= 1.0:
             raise RuleError(f"rule {index}: probability must be within [0, 1]")
@@ -178,7 +179,7 @@ def _bad(message: str) -> Response:
 
 
 async def _state(request: Request) -> Response:
-    scenarios = {name: spec.get("description", "") for name, spec in catalogue()["scenarios"].items()}
+    scenarios = {name: spec.get("description", "") for name, spec in scenario_catalogue()["scenarios"].items()}
     return JSONResponse({"scenarios": scenarios, "rules": rules_of(runtime_of(request)).describe()})
 
 

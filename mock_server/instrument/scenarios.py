@@ -21,18 +21,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from mock_server.answer.reply import PlannedPart, Reply, answer_text
+from mock_server.answer.parts import PlannedPart
+from mock_server.answer.reply import Reply, answer_text
 from mock_server.answer.thoughts import interim_parts
 from mock_server.answer.usage import usage_metadata
 from mock_server.answer.validation import ImageRequest
 from mock_server.instrument.latency import scaled_seconds
+from mock_server.instrument.scenario_rules import rules_of
 from mock_server.runtime import runtime_of
 from mock_server.web.errors import JSON_CONTENT_TYPE, ApiError
-from schemas import error_catalogue, load_json, load_profile_book
+from schemas import error_catalogue, load_profile_book, scenario_catalogue
 from schemas.wire.casing import map_strings
 
 __all__ = [
-    "SCOPE_KEY", "Scenario", "ScenarioFault", "StreamPlan", "apply_scenario", "catalogue", "fault_response",
+    "SCOPE_KEY", "Scenario", "ScenarioFault", "StreamPlan", "apply_scenario", "fault_response",
     "scenario_of", "select_scenario", "stream_plan",
 ]
 
@@ -68,19 +70,14 @@ class ScenarioFault(Exception):
 
 
 @cache
-def catalogue() -> dict[str, Any]:
-    data: dict[str, Any] = load_json("scenarios.json")
-    return data
-
-
 def scenario_names() -> list[str]:
-    return list(catalogue()["scenarios"])
+    return list(scenario_catalogue()["scenarios"])
 
 
 def lookup(name: str, source: str, params: dict[str, Any] | None = None) -> Scenario:
-    spec = catalogue()["scenarios"].get(name)
+    spec = scenario_catalogue()["scenarios"].get(name)
     if spec is None:
-        known = ", ".join(scenario_names())
+        known = ", ".join(scenario_catalogue()["scenarios"])
         raise ApiError(400, "INVALID_ARGUMENT", f"Unknown mock scenario \"{name}\" ({source}). Known: {known}.")
     return Scenario(name, {**spec, **(params or {})}, source)
 
@@ -88,16 +85,14 @@ def lookup(name: str, source: str, params: dict[str, Any] | None = None) -> Scen
 def select_scenario(request: Request, image_request: ImageRequest) -> Scenario | None:
     """The scenario for this request (header, then prompt marker, then rules), remembered in scope."""
     chosen: Scenario | None = None
-    header = request.headers.get(catalogue()["headerName"], "").strip()
+    header = request.headers.get(scenario_catalogue()["headerName"], "").strip()
     if header:
         chosen = lookup(header, "header")
     else:
-        marker = re.search(catalogue()["promptMarker"], image_request.prompt)
+        marker = re.search(scenario_catalogue()["promptMarker"], image_request.prompt)
         if marker:
             chosen = lookup(marker.group(1), "prompt")
         else:
-            from mock_server.instrument.scenario_rules import rules_of  # rules import this module
-
             fired = rules_of(runtime_of(request)).pick(request, image_request)
             if fired is not None:
                 rule_name, name, params = fired

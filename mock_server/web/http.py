@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from mock_server.runtime import runtime_of
+from mock_server.settings import settings_of
 from mock_server.web.auth import authenticate
 from mock_server.web.errors import JSON_CONTENT_TYPE, ApiError
 
@@ -40,12 +40,12 @@ def check_version(request: Request) -> str:
 
 
 def require_key(request: Request) -> str:
-    return authenticate(request.headers, request.query_params, runtime_of(request).settings.api_keys)
+    return authenticate(request.headers, request.query_params, settings_of(request).api_keys)
 
 
 async def read_body(request: Request) -> bytes:
     """The whole body, refusing (without buffering it) anything over the size limit."""
-    limit = runtime_of(request).settings.max_body_bytes
+    limit = settings_of(request).max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise ApiError.named("payload_too_large", limit=limit)

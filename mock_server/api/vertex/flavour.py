@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from mock_server.answer.flavour import Flavour
+from mock_server.answer.flavour import Flavour, register
 from mock_server.answer.reply import PlannedPart, Reply
 from mock_server.answer.thoughts import thought_texts
 from mock_server.answer.validation import ImageRequest, read_validated
@@ -202,4 +202,4 @@ def _usage(usage: dict[str, Any]) -> dict[str, Any]:
     return ordered | {key: value for key, value in usage.items() if key not in ordered}
 
 
-VERTEX = VertexFlavour()
+VERTEX = register(VertexFlavour())
