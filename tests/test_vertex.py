@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import google.oauth2.credentials
@@ -257,3 +258,24 @@ def test_hostile_vertex_bodies_get_google_shaped_4xx(fake: InProcess, body: byte
                             headers={"x-goog-api-key": "k", "content-type": "application/json"})
     assert 400 <= response.status_code < 500
     error_of(response)
+
+
+CAPTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "real-captures"
+VERTEX_STREAM = CAPTURES / "js-genai__stream_image_output_vertex_2025-07.json"  # byte-faithful (level A)
+
+
+@pytest.mark.skipif(not VERTEX_STREAM.exists(), reason="real captures not present beside the repository")
+def test_stream_key_order_matches_the_byte_faithful_vertex_capture(fake: InProcess) -> None:
+    recorded = json.loads(VERTEX_STREAM.read_text())["response"]["_sse_chunks"]
+    body = {"contents": [{"role": "user", "parts": [{"text": "the Eiffel tower with fireworks"}]}],
+            "generationConfig": {"responseModalities": ["IMAGE", "TEXT"]}}
+    response = vertex_post(fake, PLAIN.model_id, body, action="streamGenerateContent", params={"alt": "sse"})
+    events = parse_sse(response.content)
+    assert [list(event) for event in events] == [list(chunk) for chunk in recorded[:len(events)]]
+    for event in events:
+        assert list(event["candidates"][0]["content"]) == ["role", "parts"]
+        assert "index" not in event["candidates"][0]
+    recorded_usage, usage = list(recorded[-1]["usageMetadata"]), list(events[-1]["usageMetadata"])
+    assert [key for key in usage if key in recorded_usage] == [key for key in recorded_usage if key in usage]
+    # Middle chunks carry trafficType only (the recorded first chunk adds billablePromptUsage, not emitted).
+    assert recorded[1]["usageMetadata"] == events[0]["usageMetadata"] == {"trafficType": "ON_DEMAND"}
