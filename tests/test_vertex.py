@@ -94,6 +94,22 @@ def test_sdk_express_mode_streams(live_server: RunningServer) -> None:
 
 
 @pytest.mark.parametrize("mode", ["project", "express"])
+def test_sdk_both_modes_generate_and_stream_exact_sizes(live_server: RunningServer, mode: str) -> None:
+    client = project_client(live_server) if mode == "project" else express_client(live_server)
+    config = types.GenerateContentConfig(image_config=types.ImageConfig(aspect_ratio="9:16", image_size="2K",
+                                                                        output_mime_type="image/png"))
+    wanted = ("PNG", THINKING.dimensions("9:16", "2K"))
+    response = client.models.generate_content(model=THINKING.model_id, contents="a tower", config=config)
+    parts = response.candidates[0].content.parts
+    assert [image_size_of(p.inline_data.data) for p in parts if p.inline_data and not p.thought] == [wanted]
+    chunks = list(client.models.generate_content_stream(model=THINKING.model_id, contents="a tower", config=config))
+    streamed = [p.inline_data.data for chunk in chunks for p in chunk.candidates[0].content.parts or []
+                if p.inline_data and not p.thought]
+    assert [image_size_of(data) for data in streamed] == [wanted]
+    assert all(chunk.create_time is not None for chunk in chunks)
+
+
+@pytest.mark.parametrize("mode", ["project", "express"])
 def test_sdk_counts_tokens_as_the_gemini_api_does(live_server: RunningServer, mode: str) -> None:
     client = project_client(live_server) if mode == "project" else express_client(live_server)
     counted = client.models.count_tokens(model=PLAIN.model_id, contents="count these words, please")
