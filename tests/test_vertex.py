@@ -23,7 +23,7 @@ from tests.conftest import InProcess, error_of, text_request
 
 BOOK = load_profile_book()
 THINKING = next(p for p in BOOK.profiles.values() if p.thinking and "2K" in p.image_sizes)
-PLAIN = next(p for p in BOOK.profiles.values() if not p.thinking)
+PLAIN = next((p for p in BOOK.profiles.values() if not p.thinking), next(iter(BOOK.profiles.values())))
 PROJECT_PATH = "/v1beta1/projects/proj-1/locations/us-central1/publishers/google/models"
 EXPRESS_PATH = "/v1beta1/publishers/google/models"
 
