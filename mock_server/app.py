@@ -16,7 +16,7 @@ from mock_server.api.batch.routes import create_batch
 from mock_server.api.batch.routes import routes as batch_routes
 from mock_server.api.generate import count_tokens, generate_content
 from mock_server.api.models import get_model, list_models, resolve_model
-from mock_server.api.streaming import stream_generate_content
+from mock_server.api.streaming import label_stream_error, stream_generate_content
 from mock_server.api.vertex.routes import routes as vertex_routes
 from mock_server.instrument.admin import admin_routes
 from mock_server.instrument.journal import JournalMiddleware
@@ -48,8 +48,12 @@ async def model_action(request: Request) -> Response:
     handler = MODEL_ACTIONS.get(action)
     if not name or handler is None:
         raise ApiError.named("not_found_path")
-    require_key(request)
-    return await handler(request, resolve_model(name, version, action))
+    try:
+        require_key(request)
+        return await handler(request, resolve_model(name, version, action))
+    except ApiError as error:
+        label_stream_error(request, action, error)
+        raise
 
 
 async def on_api_error(_request: Request, exc: Exception) -> Response:

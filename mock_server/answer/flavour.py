@@ -29,6 +29,10 @@ class Flavour:
     # Whether a planned reply may be reused for an identical body (flavoured replies carry per-call data).
     cacheable = True
 
+    def gemini_version(self, version: str) -> str:
+        """The Gemini API version whose rules and error texts the shared validation applies."""
+        return version
+
     def read_request(self, document: Any) -> tuple[Any, dict[str, Any]]:
         """(the generateContent body the shared validation reads, options for ``shape_reply``)."""
         return document, {}

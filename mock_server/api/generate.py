@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from mock_server.answer.flavour import GEMINI, Flavour, flavour_of
 from mock_server.answer.reply import Reply, encode_reply, missing_images, new_response_id, plan_reply, render_reply
-from mock_server.answer.usage import prompt_details
+from mock_server.answer.token_count import count_tokens_document
 from mock_server.answer.validation import (
     FileResolver,
     ImageRequest,
@@ -57,20 +57,21 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
         if cached is not None:
             image_request, reply = cached
             return image_request, reply.with_changes(response_id=new_response_id())
-    image_request, reply = plan_document(runtime, profile, parse_json_body(body), flavour)
+    version = str(request.path_params.get("version", "v1beta"))
+    image_request, reply = plan_document(runtime, profile, parse_json_body(body), flavour, version)
     if cache_key is not None:
         runtime.planned.put(cache_key, (image_request, reply))
     return image_request, reply
 
 
 def plan_document(
-    runtime: Runtime, profile: ModelProfile, document: Any, flavour: Flavour = GEMINI,
+    runtime: Runtime, profile: ModelProfile, document: Any, flavour: Flavour = GEMINI, api_version: str = "v1beta",
 ) -> tuple[ImageRequest, Reply]:
     """Check a parsed generateContent body and plan its reply (no scenario yet); batch items come here too."""
     document, options = flavour.read_request(document)
     image_request = read_generate_request(
         document, profile.model_id, unknown_image_size=runtime.settings.unknown_image_size,
-        files=_file_resolver(runtime),
+        files=_file_resolver(runtime), api_version=flavour.gemini_version(api_version),
     )
     reply = plan_reply(image_request, runtime.settings)
     return image_request, flavour.shape_reply(reply, image_request, options, runtime.settings)
@@ -96,7 +97,8 @@ async def count_tokens(request: Request, profile: ModelProfile) -> Response:
     runtime = runtime_of(request)
     flavour = flavour_of(request.scope)
     document = flavour.read_count_request(parse_json_body(await read_body(request)))
-    counted = read_validated(document, "count_tokens_request")
+    version = flavour.gemini_version(str(request.path_params.get("version", "v1beta")))
+    counted = read_validated(document, "count_tokens_request", version)
     inner: dict[str, Any] = counted.get("generateContentRequest") or {"contents": counted.get("contents", [])}
     inner.pop("model", None)
     if not inner.get("contents"):
@@ -104,10 +106,6 @@ async def count_tokens(request: Request, profile: ModelProfile) -> Response:
     # Counting shares the generate path's reading of images and text, so the numbers agree.
     image_request = read_generate_request(
         inner, profile.model_id, unknown_image_size="fallback", files=_file_resolver(runtime),
+        api_version=version, generating=False,
     )
-    total = image_request.prompt_text_tokens + image_request.prompt_image_tokens
-    body = {
-        "totalTokens": total,
-        "promptTokensDetails": prompt_details(image_request.prompt_text_tokens, image_request.prompt_image_tokens),
-    }
-    return json_response(flavour.shape_count(body, image_request))
+    return json_response(flavour.shape_count(count_tokens_document(image_request), image_request))

@@ -61,8 +61,8 @@ def bad_request_details(violations: list[tuple[str, str]]) -> list[dict[str, Any
 
 
 def error_body(error: ApiError) -> bytes:
-    # Google pretty-prints its JSON with two-space indentation.
-    return json.dumps(error.to_dict(), indent=2, ensure_ascii=False).encode()
+    # Google pretty-prints its JSON with two-space indentation and ends it with a newline (obs. 1).
+    return json.dumps(error.to_dict(), indent=2, ensure_ascii=False).encode() + b"\n"
 
 
 def error_response(error: ApiError) -> Response:

@@ -112,6 +112,9 @@ class VertexFlavour(Flavour):
     name = "vertex"
     cacheable = False  # every answer carries its own createTime
 
+    def gemini_version(self, version: str) -> str:
+        return "v1beta"  # Vertex's v1 and v1beta1 take what the Gemini API's most permissive version takes
+
     def read_request(self, document: Any) -> tuple[Any, dict[str, Any]]:
         if not isinstance(document, dict):
             return document, {}
