@@ -64,6 +64,15 @@ class RunConfig:
     wrong_api_key: str = "AIzaSy-contract-suite-deliberately-wrong-key"
     # False for endpoints that accept any key by design (the fake without --api-key).
     probe_wrong_key: bool = True
+    # Versions that also get the parity requests (list models, baseline per model, a stream) besides
+    # ``api_version``: google-genai 3.x defaults to /v1, so both are tested unless told otherwise.
+    parity_versions: tuple[str, ...] = ("v1",)
+    # Sandwich mode: the fake the endpoint under test forwards to, and the key the relay injects upstream.
+    upstream_fake: str | None = None
+    upstream_api_key: str | None = None
+    # A relay may retry an upstream failure, but one that holds a scenario probe longer than this is
+    # reported; the suite never sleeps for a retry hint itself.
+    scenario_timeout_s: float = 12.0
     # Issue 10. Which surface the endpoint is: the Gemini API, or Vertex AI's publisher-model paths
     # (project mode with ``vertex_project``, else express mode).
     api_flavour: Literal["gemini", "vertex"] = "gemini"
@@ -106,11 +115,13 @@ class RunConfig:
                 self.rate_limit_per_min if self.rate_limit_per_min is not None else defaults["rate_limit_per_min"]
             ),
             budget_usd=self.budget_usd if self.budget_usd is not None else defaults["budget_usd"],
-            # Vertex's default version is v1beta1 (api-2026.md §4); the Batch API is a Gemini API surface.
+            # Vertex's default version is v1beta1 (api-2026.md §4); the Batch API is a Gemini API surface,
+            # and the /v1 parity requests are the Gemini API's.
             api_version="v1beta1" if self.vertex and self.api_version == "v1beta" else self.api_version,
             batch=False if self.vertex else (self.loopback if self.batch is None else self.batch),
+            parity_versions=() if self.vertex else tuple(v for v in self.parity_versions if v != self.api_version),
         )
 
     def secrets(self) -> tuple[str, ...]:
         """Strings that must never be written anywhere."""
-        return tuple(secret for secret in (self.api_key,) if secret)
+        return tuple(secret for secret in (self.api_key, self.upstream_api_key) if secret)

@@ -85,3 +85,12 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
     status: dict[str, Any] = body["error"]
     assert status["code"] == response.status_code
     return status
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[RunningServer]:
+    """The fake behind a relay under test (tests/relay_under_test.py): it accepts the relay's key only."""
+    from relay_under_test import UPSTREAM_KEY
+
+    with serve_in_thread(Settings(api_keys=(UPSTREAM_KEY,))) as server:
+        yield server

@@ -9,7 +9,10 @@ from contract_tests.checks import (
     images,
     interactions,
     protocol,
+    relay,
     schema,
+    security,
+    settings,
     transport,
     usage,
     vertex,
@@ -18,9 +21,10 @@ from contract_tests.checks.base import CHECKS, Check, CheckContext, Failure, Sev
 
 __all__ = ["CHECKS", "Check", "CheckContext", "Failure", "Severity", "Skip"]
 
-# Catalogue order: HTTP first, then schema, images, tokens, identity, errors, protocol, Interactions,
-# then the other doors to generateContent (Vertex, Batch).
-_FAMILIES = (transport, schema, images, usage, identity, errors, protocol, interactions, vertex, batch)
+# Catalogue order: HTTP first, then schema, images, settings, tokens, identity, errors, protocol,
+# Interactions, leakage, the sandwich's relay checks, then the other doors to generateContent (Vertex, Batch).
+_FAMILIES = (transport, schema, images, settings, usage, identity, errors, protocol, interactions, security, relay,
+             vertex, batch)
 
 
 def _reorder() -> None:
