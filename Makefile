@@ -7,7 +7,7 @@ PORT   ?= 8000
 ARGS   ?=
 PACKAGES := schemas mock_server contract_tests validating_proxy
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench clean redis-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,16 @@ $(VENV)/.installed-js: | $(BIN)/python
 	-command -v npm >/dev/null && npm install --prefix $(VENV)/js --no-audit --no-fund --silent @google/genai@^3 \
 		&& touch $@
 
-test: lint $(VENV)/.installed-js
+# The shared-state tests run a real redis-server (Debian's package); installed when missing and
+# we may (root or sudo), otherwise those tests skip saying why.
+redis-server:
+	-@command -v redis-server >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && apt-get install -y -qq redis-server) >/dev/null; \
+		elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+			(sudo apt-get update -qq && sudo apt-get install -y -qq redis-server) >/dev/null; \
+		else echo "redis-server missing and not installable here: the Redis tests will skip"; fi; }
+
+test: lint $(VENV)/.installed-js redis-server
 	$(BIN)/python -m pytest -q tests
 
 # ruff, mypy, and the layers of docs/architecture.md (import-linter: contracts in pyproject.toml).

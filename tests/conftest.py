@@ -94,3 +94,17 @@ def upstream() -> Iterator[RunningServer]:
 
     with serve_in_thread(Settings(api_keys=(UPSTREAM_KEY,))) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server on a free loopback port (``make test`` installs it); skips where it is missing."""
+    from mock_server.testing.redis_server import redis_server
+
+    try:
+        with redis_server() as server:
+            yield server.url
+    except RuntimeError as exc:
+        if "not installed" not in str(exc):
+            raise
+        pytest.skip(f"{exc}; make test installs it as root, elsewhere install it by hand")

@@ -241,3 +241,18 @@ def test_hostile_batch_bodies_get_google_shaped_4xx(quick_server: RunningServer,
     answer = httpx.post(url, content=body, headers=KEY | {"content-type": "application/json"})
     assert 400 <= answer.status_code < 500
     assert set(answer.json()) == {"error"}
+
+
+def test_jobs_are_seen_by_every_replica_sharing_the_state(tmp_path: Path) -> None:
+    state = f"sqlite:///{tmp_path / 'state.db'}"
+    with serve_in_thread(Settings(port=0, state=state)) as first, \
+            serve_in_thread(Settings(port=0, state=state)) as second:
+        creator, reader = sdk(first), sdk(second)  # kept referenced: a collected client closes its pool
+        job = creator.batches.create(model=MODEL.model_id, src=inline_requests()[:1])
+        done = wait(reader, job)  # polled on the other replica while the first one runs it
+        assert done.state == types.JobState.JOB_STATE_SUCCEEDED
+        result = done.dest.inlined_responses[0]  # type: ignore[union-attr, index]
+        assert image_size(final_image(result.response)) == MODEL.dimensions("16:9", SIZES[0])  # type: ignore[arg-type]
+        assert job.name in [listed.name for listed in reader.batches.list()]
+        reader.batches.delete(name=job.name or "")
+        assert httpx.get(f"{first.base_url}/v1beta/{job.name}", headers=KEY).status_code == 404

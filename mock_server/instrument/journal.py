@@ -10,11 +10,9 @@ digest. ``GET /_mock/requests`` lists the entries (oldest first, filters ``model
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-import threading
+import logging
 import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,11 +25,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.answer.validation import ImageRequest
 from mock_server.runtime import Runtime, runtime_of
+from mock_server.state import StateStore, StateUnavailable, state_of, warn_degraded
 from mock_server.web.http import model_and_action
 from schemas.wire.casing import map_strings
 from schemas.wire.redaction import REDACTED, extract_api_key, redact_document, redact_text, worth_redacting
 
 __all__ = ["Journal", "JournalMiddleware", "journal_of", "note_request", "routes"]
+
+log = logging.getLogger("gemini_mock.journal")
 
 NOTE_KEY = "gemini_mock.journal_note"
 ADMIN_PREFIX = "/_mock/"
@@ -51,38 +52,37 @@ class _Record:
     duration_ms: float
     recorded_at: float
     entry: dict[str, Any] | None = None
+    id: int = 0  # given by the store
 
 
 class Journal:
-    def __init__(self, size: int) -> None:
-        self._entries: deque[_Record | dict[str, Any]] = deque(maxlen=max(1, size))
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+    """The journal of one app, kept in its state store (docs/scaling.md). A store of this process
+    keeps lazy records, built into entries when read; a shared store gets each entry as JSON when
+    it is recorded, so that any worker or replica can list it."""
 
-    def add(self, entry: _Record | dict[str, Any]) -> None:
-        with self._lock:
-            if isinstance(entry, dict):
-                entry["id"] = next(self._ids)
-            else:
-                entry.scope["id"] = next(self._ids)
-            self._entries.append(entry)
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+
+    async def add(self, entry: _Record | dict[str, Any]) -> None:
+        stored: _Record | dict[str, Any] | str = entry
+        if self._store.shared and isinstance(entry, _Record):
+            stored = _entry_json(entry.scope, entry.raw_body, entry.status, entry.duration_ms, entry.recorded_at)
+        try:
+            await self._store.journal_append_async(stored)
+        except StateUnavailable as exc:  # the API keeps answering; the log says what is missing
+            warn_degraded("journal", exc)
 
     def entries(self) -> list[dict[str, Any]]:
-        with self._lock:
-            items = list(self._entries)
-        return [item if isinstance(item, dict) else _entry_of(item) for item in items]
+        return [item if isinstance(item, dict) else _entry_of(item) for item in self._store.journal_entries()]
 
     def clear(self) -> int:
-        with self._lock:
-            count = len(self._entries)
-            self._entries.clear()
-            return count
+        return self._store.journal_clear()
 
 
 def journal_of(runtime: Runtime) -> Journal:
     journal: Journal | None = runtime.extensions.get("journal")
     if journal is None:
-        journal = runtime.extensions.setdefault("journal", Journal(runtime.settings.journal_size))
+        journal = runtime.extensions.setdefault("journal", Journal(state_of(runtime)))
     return journal
 
 
@@ -115,7 +115,7 @@ def _entry_of(record: _Record) -> dict[str, Any]:
     if record.entry is None:
         record.entry = build_entry(record.scope, record.raw_body, record.status, record.duration_ms,
                                    record.recorded_at)
-        record.entry["id"] = record.scope["id"]
+        record.entry["id"] = record.id
     return record.entry
 
 
@@ -146,6 +146,12 @@ def _scrubbed(scope: Scope, raw_body: bytes, secrets: list[str]) -> tuple[dict[s
 
 def build_entry(scope: Scope, raw_body: bytes, status: int | None, duration_ms: float,
                 recorded_at: float) -> dict[str, Any]:
+    entry: dict[str, Any] = json.loads(_entry_json(scope, raw_body, status, duration_ms, recorded_at))
+    return entry
+
+
+def _entry_json(scope: Scope, raw_body: bytes, status: int | None, duration_ms: float, recorded_at: float) -> str:
+    """The entry as redacted JSON text, which a shared store keeps as it is."""
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
     found = extract_api_key(headers, query)
@@ -170,8 +176,7 @@ def build_entry(scope: Scope, raw_body: bytes, status: int | None, duration_ms: 
     runtime = getattr(getattr(app, "state", None), "runtime", None)
     if runtime is not None:
         secrets += list(runtime.settings.api_keys)
-    redacted: dict[str, Any] = json.loads(redact_text(json.dumps(entry, ensure_ascii=False), worth_redacting(secrets)))
-    return redacted
+    return redact_text(json.dumps(entry, ensure_ascii=False), worth_redacting(secrets))
 
 
 class JournalMiddleware:
@@ -194,18 +199,34 @@ class JournalMiddleware:
                 chunks.append(message.get("body", b""))
             return message
 
+        recorded = False
+
+        async def record() -> None:
+            nonlocal recorded
+            recorded = True
+            runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+            if runtime is None:
+                return
+            try:
+                await journal_of(runtime).add(_record(scope, b"".join(chunks), status or 500, started, runtime))
+            except Exception as exc:  # recording runs before the last byte: it must never break the answer
+                # The type only: an exception's text could quote the request, keys included.
+                log.error("journal: could not record %s %s (%s)", scope.get("method"), scope.get("path"),
+                          type(exc).__name__)
+
         async def recording_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body") and not recorded:
+                await record()  # before the last byte goes out: a client that has its answer finds it listed
             await send(message)
 
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
-            runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
-            if runtime is not None:
-                journal_of(runtime).add(_record(scope, b"".join(chunks), status or 500, started, runtime))
+            if not recorded:
+                await record()
 
 
 def _record(scope: Scope, raw_body: bytes, status: int, started: float, runtime: Runtime) -> _Record:

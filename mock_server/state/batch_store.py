@@ -1,9 +1,11 @@
 """Where batch jobs live: a small bounded map of JSON-ready job records by id.
 
-Deliberately the whole interface a shared backend needs (issue 13's state store can implement it over
-SQLite or Redis): ``put``, ``get``, ``delete`` and ``list`` by id, records being plain JSON values.
-Bounded: at most ``max_jobs`` records; adding one more drops the oldest finished job, and when every
-kept job is still pending or running the store refuses (the caller answers 429).
+The whole interface is ``put``, ``get``, ``delete`` and ``list`` by id, records being plain JSON
+values (``JobStore``). ``BatchStore`` keeps them in this process, bounded: at most ``max_jobs``
+records; adding one more drops the oldest finished job, and when every kept job is still pending or
+running it refuses (the caller answers 429). ``SharedBatchStore`` keeps them in the shared state store
+(``--workers``, ``--state``; issue 13) so every worker and replica sees a job, bounded there by
+``--state-documents-max``; the job still runs in the process that created it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import copy
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["TERMINAL_STATES", "BatchStore", "StoreFull"]
+from mock_server.state.store import StateStore
+
+__all__ = ["TERMINAL_STATES", "BatchStore", "JobStore", "SharedBatchStore", "StoreFull"]
 
 TERMINAL_STATES = frozenset({"BATCH_STATE_SUCCEEDED", "BATCH_STATE_FAILED", "BATCH_STATE_CANCELLED",
                              "BATCH_STATE_EXPIRED"})
@@ -21,6 +25,18 @@ TERMINAL_STATES = frozenset({"BATCH_STATE_SUCCEEDED", "BATCH_STATE_FAILED", "BAT
 
 class StoreFull(Exception):
     """No room: every kept job is still pending or running."""
+
+
+class JobStore(Protocol):
+    max_jobs: int
+
+    def put(self, job_id: str, record: dict[str, Any]) -> None: ...
+
+    def get(self, job_id: str) -> dict[str, Any] | None: ...
+
+    def delete(self, job_id: str) -> bool: ...
+
+    def list(self) -> list[dict[str, Any]]: ...
 
 
 class BatchStore:
@@ -55,3 +71,24 @@ class BatchStore:
         """Every record, oldest first."""
         with self._lock:
             return [copy.deepcopy(record) for record in self._records.values()]
+
+
+class SharedBatchStore:
+    """Job records as documents of kind ``batch`` in the shared state store."""
+
+    KIND = "batch"
+
+    def __init__(self, store: StateStore, max_jobs: int) -> None:
+        self._store, self.max_jobs = store, max_jobs
+
+    def put(self, job_id: str, record: dict[str, Any]) -> None:
+        self._store.put_document(self.KIND, job_id, record)
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        return self._store.get_document(self.KIND, job_id)
+
+    def delete(self, job_id: str) -> bool:
+        return self._store.delete_document(self.KIND, job_id)
+
+    def list(self) -> list[dict[str, Any]]:
+        return self._store.list_documents(self.KIND)

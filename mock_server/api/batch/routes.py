@@ -6,7 +6,8 @@ Create takes inline requests (``batch.inputConfig.requests.requests[{request, me
 ``BATCH_STATE_PENDING`` Operation and starts it in the background (``runner.py``). Inline input gives
 inline results; file input gives a responses file, downloadable like any generated file. At most
 ``Settings.batch_max_concurrent`` jobs (Google: 100) may be pending or running; more is a 429.
-Jobs live in this process's ``BatchStore``.
+Jobs live in ``runner.batch_store``: this process's, or the shared state store's (``--state``), where
+every worker and replica sees them; a job runs in the process that created it.
 """
 
 from __future__ import annotations

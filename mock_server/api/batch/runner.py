@@ -25,7 +25,8 @@ from mock_server.api.generate import plan_document, rendered_for
 from mock_server.instrument.latency import plan_delay
 from mock_server.instrument.scenarios import ScenarioFault, apply_scenario
 from mock_server.runtime import Runtime
-from mock_server.state.batch_store import TERMINAL_STATES, BatchStore
+from mock_server.state import state_of
+from mock_server.state.batch_store import TERMINAL_STATES, BatchStore, JobStore, SharedBatchStore
 from mock_server.web.errors import ApiError
 from schemas import ModelProfile
 from schemas.wire.casing import camel_to_snake
@@ -35,10 +36,13 @@ __all__ = ["batch_store", "run_job", "tasks_of"]
 log = logging.getLogger("gemini_mock")
 
 
-def batch_store(runtime: Runtime) -> BatchStore:
-    store: BatchStore | None = runtime.extensions.get("batches")
+def batch_store(runtime: Runtime) -> JobStore:
+    """This app's job store: the shared state store's when there is one, else this process's."""
+    store: JobStore | None = runtime.extensions.get("batches")
     if store is None:
-        store = runtime.extensions.setdefault("batches", BatchStore(runtime.settings.batch_max_jobs))
+        state, limit = state_of(runtime), runtime.settings.batch_max_jobs
+        chosen = SharedBatchStore(state, limit) if state.shared else BatchStore(limit)
+        store = runtime.extensions.setdefault("batches", chosen)
     return store
 
 
@@ -110,7 +114,7 @@ def _size_of(profile: ModelProfile, item: dict[str, Any]) -> str:
     return size or profile.default_image_size
 
 
-def _update(store: BatchStore, job_id: str, **changes: Any) -> dict[str, Any] | None:
+def _update(store: JobStore, job_id: str, **changes: Any) -> dict[str, Any] | None:
     """Apply ``changes`` unless the job was cancelled or deleted meanwhile; the updated record or None."""
     record = store.get(job_id)
     if record is None or record["state"] in TERMINAL_STATES:
@@ -120,7 +124,7 @@ def _update(store: BatchStore, job_id: str, **changes: Any) -> dict[str, Any] | 
     return record
 
 
-def _finish(store: BatchStore, job_id: str, state: str, **changes: Any) -> None:
+def _finish(store: JobStore, job_id: str, state: str, **changes: Any) -> None:
     now = time.time()
     _update(store, job_id, state=state, ended=now, **changes)
 
