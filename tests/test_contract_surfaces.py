@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +17,11 @@ from contract_tests.execution.runner import plan
 from contract_tests.execution.target import url_path
 from contract_tests.generation.cases import Case, Exchange, Expectation
 from contract_tests.reporting.results import RunResult
+from mock_server.settings import Settings
+from mock_server.testing import serve_in_thread
 from schemas import load_profile_book
 from tests.test_contract_defects import KEY, run_in_process, statuses
+from tests.test_contract_pytest_plugin import CANARY, pytest_run
 
 BATCH_CHECKS = {"batch_operation_shape", "batch_lifecycle", "batch_results"}
 
@@ -105,3 +109,12 @@ def test_reproducers_use_the_surface_path() -> None:
     result = run_on_fake("vertex_candidate_index", api_flavour="vertex")
     reproducer = next(record.reproducer for check in result.checks for record in check.failures)
     assert "/publishers/google/models/" in reproducer and KEY not in reproducer
+
+
+def test_pytest_plugin_runs_the_vertex_flavour(tmp_path: Path) -> None:
+    with serve_in_thread(Settings(api_keys=(CANARY,))) as server:
+        done = pytest_run("--pyargs", "contract_tests", "--base-url", server.base_url, "--gemini-max-examples", "1",
+                          "--gemini-api-flavour", "vertex", "-vv", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "test_contract[vertex_flavour] PASSED" in done.stdout
+    assert CANARY not in done.stdout + done.stderr
