@@ -39,6 +39,7 @@ ADMIN_PREFIX = "/_mock/"
 _MAX_STRING = 512  # longer strings (image data) are recorded as their size and digest
 _LAZY_BODY_LIMIT = 64 * 1024
 _SECRET_HEADERS = {"x-goog-api-key", "authorization", "cookie", "proxy-authorization"}
+_SECRET_HEADER_NAMES = {name.encode() for name in _SECRET_HEADERS}
 
 
 @dataclass
@@ -123,7 +124,7 @@ _SCOPE_KEYS = ("method", "path", NOTE_KEY, "gemini_mock.scenario")
 
 
 def _scrub_header(name: bytes, value: bytes) -> bytes:
-    if name.lower().decode("latin-1") not in _SECRET_HEADERS:
+    if name.lower() not in _SECRET_HEADER_NAMES:
         return value
     scheme, _, credential = value.partition(b" ")
     # Keep "Bearer" so the entry still says how the caller authenticated.
@@ -230,8 +231,11 @@ class JournalMiddleware:
 
 
 def _record(scope: Scope, raw_body: bytes, status: int, started: float, runtime: Runtime) -> _Record:
-    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
-    found = extract_api_key(headers, dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"))))
+    # Only the headers a key travels in, and the query only when there is one: this runs per request.
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
+               if name.lower() in _SECRET_HEADER_NAMES}
+    query = scope.get("query_string", b"")
+    found = extract_api_key(headers, dict(parse_qsl(query.decode("latin-1"))) if query else {})
     secrets = worth_redacting(([found[0]] if found else []) + list(runtime.settings.api_keys))
     kept, body = _scrubbed(scope, raw_body, secrets)
     note = kept.get(NOTE_KEY)
