@@ -22,7 +22,7 @@ from functools import cached_property, lru_cache
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from mock_server.answer.jpeg_stream import JpegStart, encode_jpeg, finish_jpeg, start_jpeg
+from mock_server.answer.jpeg_stream import JPEG_QUALITY, JpegStart, encode_jpeg, finish_jpeg, start_jpeg
 from mock_server.answer.padding import encode_padded
 from mock_server.answer.png_stream import PngStart, finish_png, start_png
 
@@ -51,13 +51,14 @@ class ImageSpec:
     label: str = "final"  # "final", "thought 1", ...
     source: bytes | None = None  # the image this one edits
     pad_to_bytes: int = 0  # realistic payload size; 0 = compact
+    quality: int = 85  # JPEG quality (Vertex imageOutputOptions.compressionQuality)
 
     @cached_property
     def key(self) -> str:
         """Content key for caching: computed once per spec (specs are immutable)."""
         digest = hashlib.sha256()
         for value in (self.model_id, self.width, self.height, self.aspect_ratio, self.image_size, self.prompt,
-                      self.mime_type, self.seed, self.label, self.pad_to_bytes):
+                      self.mime_type, self.seed, self.label, self.pad_to_bytes, self.quality):
             digest.update(str(value).encode() + b"\x00")
         digest.update(hashlib.sha256(self.source).digest() if self.source else b"-")
         return digest.hexdigest()
@@ -207,7 +208,7 @@ def _encode(spec: ImageSpec) -> bytes:
     top = _layout(spec.width, spec.height).band_top
     if spec.mime_type == "image/png" and spec.source is None:
         return finish_png(_png_start(spec.width, spec.height, _scheme(spec)), band)
-    if spec.source is None:
+    if spec.source is None and spec.quality == JPEG_QUALITY:
         spliced = finish_jpeg(_jpeg_start(spec.width, spec.height, _scheme(spec)), band, _JPEG_DPI)
         if spliced is not None:
             return spliced
@@ -218,7 +219,7 @@ def _encode(spec: ImageSpec) -> bytes:
     if spec.mime_type == "image/png":
         return finish_png(start_png(image.crop((0, 0, spec.width, top)), spec.height), band)
     image.paste(band, (0, top))
-    return encode_jpeg(image, _JPEG_DPI)
+    return encode_jpeg(image, _JPEG_DPI, quality=max(1, min(95, spec.quality)))
 
 
 def render_image(spec: ImageSpec) -> RenderedImage:

@@ -15,18 +15,18 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-__all__ = ["MCU_ROWS", "JpegStart", "encode_jpeg", "finish_jpeg", "start_jpeg"]
+__all__ = ["JPEG_QUALITY", "MCU_ROWS", "JpegStart", "encode_jpeg", "finish_jpeg", "start_jpeg"]
 
 MCU_ROWS = 16  # pixel rows per MCU row with 4:2:0 subsampling: the band must start on a multiple
-_QUALITY = 85
+JPEG_QUALITY = 85  # the default; other qualities (Vertex compressionQuality) are encoded whole
 _RESTART = re.compile(rb"\xff[\xd0-\xd7]")
 _TABLE_MARKERS = (0xDB, 0xC4, 0xDD)  # DQT, DHT, DRI: must match for rows to be interchangeable
 
 
-def encode_jpeg(image: Image.Image, dpi: tuple[int, int], restarts: bool = False) -> bytes:
+def encode_jpeg(image: Image.Image, dpi: tuple[int, int], restarts: bool = False, quality: int = JPEG_QUALITY) -> bytes:
     buffer = io.BytesIO()
     options = {"restart_marker_rows": 1} if restarts else {}
-    image.save(buffer, "JPEG", quality=_QUALITY, dpi=dpi, subsampling="4:2:0", **options)
+    image.save(buffer, "JPEG", quality=quality, dpi=dpi, subsampling="4:2:0", **options)
     return buffer.getvalue()
 
 

@@ -16,3 +16,5 @@ class PlannedPart:
     thought: bool = False
     signed: bool = False
     signature_chars: int = 0  # realistic payloads: the signature's base64 length (0 = compact)
+    # Delivered by reference (Vertex outputConfig.outputUriPrefix): fileData instead of inline bytes.
+    file_uri: str | None = None
