@@ -172,3 +172,12 @@ def test_service_tier_appears_from_its_date_on() -> None:
         assert usage.get("serviceTier") == expected
         blocked = app.generate("gemini-3-pro-image", text_request("tier"), headers={"X-Mock-Scenario": "image_safety"})
         assert blocked.json()["usageMetadata"].get("serviceTier") == expected
+
+
+def test_as_of_applies_to_vertex_paths_too() -> None:
+    path = "/v1beta1/projects/p/locations/global/publishers/google/models/{}:generateContent"
+    app = InProcess(Settings(as_of="2026-06-25"))
+    headers = {"x-goog-api-key": "k"}
+    gone = app.request("POST", path.format("gemini-3-pro-image-preview"), json=text_request(), headers=headers)
+    assert gone.status_code == 404
+    assert app.request("POST", path.format("gemini-3-pro-image"), json=text_request(), headers=headers).status_code == 200

@@ -18,13 +18,14 @@ from mock_server.web.errors import ApiError
 from mock_server.web.http import check_version, json_response, next_page_token, page_request, require_key
 from schemas import ModelProfile, error_catalogue, load_profile_book
 
-__all__ = ["get_model", "list_models", "resolve_model"]
+__all__ = ["get_model", "list_models", "resolve_model", "served_profile"]
 
 _DEFAULT_PAGE_SIZE = 50
 _MAX_PAGE_SIZE = 1000
 
 
-def _served(model_id: str, settings: Settings | None) -> ModelProfile | None:
+def served_profile(model_id: str, settings: Settings | None) -> ModelProfile | None:
+    """The profile of a model id Google served on ``settings.as_of`` (any known id without settings)."""
     if settings is None:
         return load_profile_book().get(model_id)
     day = date.fromisoformat(settings.as_of) if settings.as_of else None
@@ -37,7 +38,7 @@ def resolve_model(name: str, version: str, method: str, settings: Settings | Non
     With ``settings``, an id not served on ``settings.as_of`` is unknown too.
     """
     model_id = name.removeprefix("models/")
-    profile = _served(model_id, settings)
+    profile = served_profile(model_id, settings)
     if profile is None or method not in profile.resource["supportedGenerationMethods"] + ["streamGenerateContent"]:
         # The streaming method is named generateContent in this text too (obs. 9).
         named = "generateContent" if method == "streamGenerateContent" else method
@@ -54,10 +55,10 @@ def _resources(settings: Settings) -> list[dict[str, object]]:
     book = load_profile_book()
     listed = []
     for model_id in book.ids():
-        if _served(model_id, settings) is not None:
+        if served_profile(model_id, settings) is not None:
             listed.append(book.profiles[model_id].resource)
     for alias, target in book.aliases.items():  # aliases are listed with their target's fields
-        if _served(alias, settings) is not None:
+        if served_profile(alias, settings) is not None:
             listed.append(book.profiles[target].resource | {"name": f"models/{alias}"})
     return listed
 

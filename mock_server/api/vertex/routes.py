@@ -18,12 +18,13 @@ from starlette.routing import Route
 
 from mock_server.answer.flavour import use_flavour
 from mock_server.api.generate import count_tokens, generate_content
+from mock_server.api.models import served_profile
 from mock_server.api.streaming import stream_generate_content
 from mock_server.api.vertex.flavour import VERTEX
 from mock_server.runtime import runtime_of
 from mock_server.web.auth import authenticate
 from mock_server.web.errors import ApiError
-from schemas import ModelProfile, load_profile_book
+from schemas import ModelProfile
 from schemas.wire.redaction import extract_api_key
 
 __all__ = ["VERTEX_VERSIONS", "routes"]
@@ -56,7 +57,8 @@ async def publisher_model_action(request: Request) -> Response:
     _authenticate(request)
     scope = f"projects/{params['project']}/locations/{params['location']}/" if "project" in params else ""
     resource = f"{scope}publishers/{params['publisher']}/models/{model}"
-    profile = load_profile_book().get(model) if params["publisher"] == "google" else None
+    served = served_profile(model, runtime_of(request).settings)  # --as-of applies on Vertex too
+    profile = served if params["publisher"] == "google" else None
     if profile is None:
         raise ApiError.named("vertex_model_not_found", resource=resource)
     use_flavour(request.scope, VERTEX)
