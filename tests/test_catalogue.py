@@ -180,4 +180,5 @@ def test_as_of_applies_to_vertex_paths_too() -> None:
     headers = {"x-goog-api-key": "k"}
     gone = app.request("POST", path.format("gemini-3-pro-image-preview"), json=text_request(), headers=headers)
     assert gone.status_code == 404
-    assert app.request("POST", path.format("gemini-3-pro-image"), json=text_request(), headers=headers).status_code == 200
+    served = app.request("POST", path.format("gemini-3-pro-image"), json=text_request(), headers=headers)
+    assert served.status_code == 200
