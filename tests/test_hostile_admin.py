@@ -96,7 +96,8 @@ def test_ordinary_patterns_still_work() -> None:
 
 ADMIN_CALLS = [("GET", "/_mock/requests", None), ("DELETE", "/_mock/requests", None),
                ("GET", "/_mock/scenarios", None), ("GET", RULES, None),
-               ("PUT", RULES, b'{"rules": []}'), ("POST", RULES, b'{"scenario": "overloaded"}'), ("DELETE", RULES, None)]
+               ("PUT", RULES, b'{"rules": []}'), ("POST", RULES, b'{"scenario": "overloaded"}'),
+               ("DELETE", RULES, None)]
 
 
 @pytest.mark.parametrize("keys", [{"api_keys": (KEY,)}, {"admin_keys": (KEY,)}], ids=["api", "admin"])

@@ -34,8 +34,9 @@ def bomb_png(width: int = 12_000, height: int = 12_000, colour_type: int = 2) ->
 
 
 def _edit(png: bytes) -> dict[str, object]:
-    return {"contents": [{"parts": [{"text": "make it blue"},
-                                    {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(png).decode()}}]}],
+    data = base64.b64encode(png).decode()
+    parts = [{"text": "make it blue"}, {"inlineData": {"mimeType": "image/png", "data": data}}]
+    return {"contents": [{"parts": parts}],
             "generationConfig": {"responseModalities": ["IMAGE"]}}
 
 

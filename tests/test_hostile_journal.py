@@ -60,7 +60,8 @@ def test_redaction_happens_before_long_strings_are_cut() -> None:
 def test_long_strings_are_cut_with_a_marker_and_images_kept_as_size_and_digest() -> None:
     fake = InProcess()
     image = base64.b64encode(png_bytes(64, 48)).decode()
-    body = {"contents": [{"parts": [{"text": "x" * 100_000}, {"inlineData": {"mimeType": "image/png", "data": image}}]}]}
+    parts = [{"text": "x" * 100_000}, {"inlineData": {"mimeType": "image/png", "data": image}}]
+    body = {"contents": [{"parts": parts}]}
     assert fake.generate(MODEL, body, key="k").status_code == 200
     entry = fake.request("GET", "/_mock/requests").json()["requests"][0]
     parts = entry["body"]["contents"][0]["parts"]

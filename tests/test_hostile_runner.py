@@ -146,7 +146,8 @@ def _report(directory: Path) -> dict[str, object]:
 
 def test_an_echoed_key_never_leaks_even_in_part(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     base_url = serve(_echo_key_app())
-    done, _ = _run(base_url, *EXAMPLES, "--report-dir", str(tmp_path / "report"), "--junit-xml", str(tmp_path / "j.xml"))
+    report, junit = str(tmp_path / "report"), str(tmp_path / "j.xml")
+    done, _ = _run(base_url, *EXAMPLES, "--report-dir", report, "--junit-xml", junit)
     assert done.returncode == 1, done.stderr[-2000:]
     outputs = {"stdout": done.stdout, "stderr": done.stderr}
     for path in [*(tmp_path / "report").rglob("*"), tmp_path / "j.xml"]:
