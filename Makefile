@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 ARGS   ?=
+PACKAGES := schemas mock_server contract_tests validating_proxy
 
 .PHONY: serve test lint bench clean
 
@@ -28,14 +29,14 @@ $(VENV)/.installed-js: | $(BIN)/python
 	-command -v npm >/dev/null && npm install --prefix $(VENV)/js --no-audit --no-fund --silent @google/genai@^3 \
 		&& touch $@
 
-test: $(VENV)/.installed-test $(VENV)/.installed-js
-	$(BIN)/ruff check .
-	$(BIN)/mypy mock_server schemas contract_tests
+test: lint $(VENV)/.installed-js
 	$(BIN)/python -m pytest -q tests
 
+# ruff, mypy, and the layers of docs/architecture.md (import-linter: contracts in pyproject.toml).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
-	$(BIN)/mypy mock_server schemas contract_tests
+	$(BIN)/mypy $(PACKAGES)
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_server.py

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from contract_tests.checks import CHECKS
 from contract_tests.config import AUTH_STYLES, LOOPBACK_DEFAULTS, REMOTE_DEFAULTS, RunConfig
-from contract_tests.redact import redact
-from contract_tests.report import ProgressBar, summary_table, write_junit, write_reports
-from contract_tests.runner import UsageError, plan, run
-from contract_tests.target import TargetUnreachable
+from contract_tests.execution.runner import UsageError, plan, run
+from contract_tests.execution.target import TargetUnreachable
+from contract_tests.reporting.redact import redact
+from contract_tests.reporting.report import ProgressBar, summary_table, write_junit, write_reports
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "catalogue_markdown", "config_from_args", "main"]
 

@@ -9,10 +9,10 @@ import pytest
 
 from contract_tests.checks import CHECKS
 from contract_tests.config import RunConfig
+from contract_tests.execution.runner import UsageError, run
+from contract_tests.execution.target import TargetUnreachable
 from contract_tests.pytest_plugin import contract_options
-from contract_tests.results import RunResult
-from contract_tests.runner import UsageError, run
-from contract_tests.target import TargetUnreachable
+from contract_tests.reporting.results import RunResult
 
 
 @pytest.fixture(scope="session")

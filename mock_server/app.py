@@ -11,18 +11,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_server import files
-from mock_server.admin import admin_routes
-from mock_server.errors import ApiError, GuardMiddleware, error_response
-from mock_server.generate import count_tokens, generate_content
-from mock_server.http import check_version, require_key
-from mock_server.journal import JournalMiddleware
-from mock_server.models_api import get_model, list_models, resolve_model
-from mock_server.replay import ReplayMiddleware
+from mock_server.api import files
+from mock_server.api.generate import count_tokens, generate_content
+from mock_server.api.models import get_model, list_models, resolve_model
+from mock_server.api.streaming import stream_generate_content
+from mock_server.instrument.admin import admin_routes
+from mock_server.instrument.journal import JournalMiddleware
+from mock_server.instrument.replay import ReplayMiddleware
+from mock_server.instrument.scenarios import ScenarioFault, fault_response
 from mock_server.runtime import Runtime
-from mock_server.scenarios import ScenarioFault, fault_response
 from mock_server.settings import Settings
-from mock_server.streaming import stream_generate_content
+from mock_server.web.errors import ApiError, GuardMiddleware, error_response
+from mock_server.web.http import check_version, require_key
 from schemas import ModelProfile
 
 __all__ = ["MODEL_ACTIONS", "app_from_env", "create_app"]
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if settings.replay_dir:
         middleware.append(Middleware(ReplayMiddleware, settings.replay_dir, settings.replay_miss))
     if settings.defect:
-        from mock_server.defects import apply_defect  # the contract suite's self-test only
+        from mock_server.instrument.defects import apply_defect  # the contract suite's self-test only
 
         middleware.append(Middleware(apply_defect, settings.defect))
     app = Starlette(
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, ScenarioFault: fault_response},
         middleware=middleware,
     )
+    app.state.settings = settings
     app.state.runtime = Runtime.create(settings)
     files.install(app.state.runtime)
     return app

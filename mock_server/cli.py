@@ -72,7 +72,7 @@ def run_server(settings: Settings, log_level: str = "info") -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     if args.defect:
-        from mock_server.defects import DEFECTS
+        from mock_server.instrument.defects import DEFECTS
 
         if args.defect not in DEFECTS:
             print(f"gemini-mock: unknown defect {args.defect!r}; choose from {', '.join(DEFECTS)}", file=sys.stderr)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from importlib.metadata import entry_points
 from typing import Any
 
-from mock_server.latency import parse_latency
-from mock_server.proxy import add_proxy_command
-from mock_server.recording import add_record_command
+from mock_server.instrument.latency import parse_latency
+from mock_server.instrument.recording import add_record_command
 from mock_server.settings import Settings
 
 __all__ = ["INSTRUMENT_COMMANDS", "add_instrument_options", "instrument_settings"]
 
-INSTRUMENT_COMMANDS = [add_record_command, add_proxy_command]
-"""The ``record`` and ``proxy`` subcommands (``cli.SUBCOMMANDS`` includes them)."""
+COMMAND_ENTRY_POINTS = "gemini_mock.commands"
+"""Packages above the fake add ``gemini-mock`` subcommands here (``validating_proxy`` adds ``proxy``):
+an entry point, not an import, so that the fake never depends on what is built on top of it."""
+
+INSTRUMENT_COMMANDS = [add_record_command, *(point.load() for point in entry_points(group=COMMAND_ENTRY_POINTS))]
+"""The ``record`` subcommand and the plugged-in ones (``cli.SUBCOMMANDS`` includes them)."""
 
 
 def _latency(value: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from mock_server.images import ImageCache
+from mock_server.answer.images import ImageCache
 from mock_server.settings import Settings
 
 __all__ = ["BoundedCache", "Runtime", "runtime_of"]

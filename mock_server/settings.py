@@ -7,7 +7,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
-__all__ = ["ENV_VAR", "ImageFormat", "PayloadMode", "Settings"]
+__all__ = ["ENV_VAR", "ImageFormat", "PayloadMode", "Settings", "settings_of"]
 
 ENV_VAR = "GEMINI_MOCK_SETTINGS"
 """Environment variable that carries the settings to uvicorn worker processes."""
@@ -50,7 +50,7 @@ class Settings:
     files_max_bytes: int = 256 * 1024 * 1024
     files_dir: str | None = None
     files_ttl_seconds: int = 48 * 3600
-    # Contract-suite self-test: inject exactly one contract violation (see mock_server/defects.py).
+    # Contract-suite self-test: inject exactly one contract violation (see mock_server/instrument/defects.py).
     defect: str | None = None
     # Issue 5 (testing instrument): scenario rules file, simulated latency, journal, replay.
     scenarios_file: str | None = None
@@ -80,3 +80,9 @@ class Settings:
     def from_env(cls) -> Settings:
         text = os.environ.get(ENV_VAR)
         return cls.from_json(text) if text else cls()
+
+
+def settings_of(request: Any) -> Settings:
+    """The settings of the app serving ``request`` (a Starlette request; ``create_app`` puts them there)."""
+    settings: Settings = request.app.state.settings
+    return settings

@@ -25,6 +25,7 @@ __all__ = [
     "load_profile_book",
     "load_schema",
     "registry",
+    "scenario_catalogue",
     "validator",
 ]
 
@@ -69,6 +70,12 @@ def registry() -> Registry:
 def validator(name: str) -> Draft202012Validator:
     """A compiled validator for schema ``name``; built once, reused for every document."""
     return Draft202012Validator(load_schema(name), registry=registry())
+
+
+def scenario_catalogue() -> dict[str, Any]:
+    """The fake's scenarios and how a request chooses one (``scenarios.json``)."""
+    catalogue: dict[str, Any] = load_json("scenarios.json")
+    return catalogue
 
 
 def error_catalogue() -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import InProcess, error_of, text_request
 
-from mock_server.auth import REDACTED, redact_text
 from mock_server.settings import Settings
+from schemas.wire.redaction import REDACTED, redact_text
 
 MODEL = "gemini-2.5-flash-image"
 URL = f"/v1beta/models/{MODEL}:generateContent"

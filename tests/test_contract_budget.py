@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from contract_tests.budget import Budget, BudgetExhausted, Pricing, RateLimiter
 from contract_tests.config import RunConfig
-from contract_tests.runner import plan, run
+from contract_tests.execution.budget import Budget, BudgetExhausted, Pricing, RateLimiter
+from contract_tests.execution.runner import plan, run
 from mock_server.app import create_app
 from mock_server.settings import Settings
 from schemas import load_profile_book

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from contract_tests.cases import Case, Exchange, Expectation
 from contract_tests.checks import CHECKS, CheckContext, Skip
 from contract_tests.config import RunConfig
+from contract_tests.generation.cases import Case, Exchange, Expectation
 from schemas import load_profile_book
 
 MODEL = "gemini-3-pro-image-preview"

@@ -7,10 +7,10 @@ import pytest
 
 from contract_tests.checks import CHECKS
 from contract_tests.config import RunConfig
-from contract_tests.results import RunResult
-from contract_tests.runner import run
+from contract_tests.execution.runner import run
+from contract_tests.reporting.results import RunResult
 from mock_server.app import create_app
-from mock_server.defects import DEFECTS, apply_defect
+from mock_server.instrument.defects import DEFECTS, apply_defect
 from mock_server.settings import Settings
 
 KEY = "canary-defects-7f3a9"

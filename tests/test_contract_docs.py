@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from contract_tests.cli import catalogue_markdown
-from mock_server.defects import DEFECTS
+from mock_server.instrument.defects import DEFECTS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "contract-suite.md"
 
@@ -17,6 +17,6 @@ def test_catalogue_in_docs_matches_the_registry() -> None:
 def test_docs_name_the_three_uses_and_the_defects_module() -> None:
     text = DOC.read_text(encoding="utf-8")
     for phrase in ("Validating a relay", "In CI", "Local development against the fake", "gemini_mock",
-                   "mock_server/defects.py"):
+                   "mock_server/instrument/defects.py"):
         assert phrase in text
     assert DEFECTS

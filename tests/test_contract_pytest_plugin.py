@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from contract_tests.pytest_plugin import GeminiMock
 from mock_server.settings import Settings
 from mock_server.testing import serve_in_thread
+from mock_server.testing.pytest_plugin import GeminiMock
 
 CANARY = "canary-plugin-5e5e5e"
 USER_TEST = '''

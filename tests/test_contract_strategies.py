@@ -9,10 +9,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contract_tests.cases import Case, with_casing
-from contract_tests.negative import NEGATIVE_KINDS, invalid_cases, negative_case
-from mock_server.json_values import map_keys, snake_to_camel
+from contract_tests.generation.cases import Case, with_casing
+from contract_tests.generation.negative import NEGATIVE_KINDS, invalid_cases, negative_case
 from schemas import load_profile_book, validator
+from schemas.wire.casing import map_keys, snake_to_camel
 
 MODELS = tuple(load_profile_book().ids())
 FAST = settings(max_examples=25, derandomize=True, deadline=None, database=None)
@@ -25,7 +25,7 @@ def camel(value: Any) -> Any:
 @FAST
 @given(st.data())
 def test_valid_cases_conform_to_the_schema_and_the_profile(data: st.DataObject) -> None:
-    from contract_tests.strategies import valid_cases
+    from contract_tests.generation.strategies import valid_cases
 
     case: Case = data.draw(valid_cases(MODELS, ("header", "query")))
     wire = json.loads(case.body() or b"{}")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from contract_tests.cases import Case, Expectation
 from contract_tests.config import RunConfig
-from contract_tests.redact import redact, redact_document
-from contract_tests.target import Target, TargetUnreachable, curl_reproducer
+from contract_tests.execution.target import Target, TargetUnreachable, curl_reproducer
+from contract_tests.generation.cases import Case, Expectation
+from contract_tests.reporting.redact import redact, redact_document
 from mock_server.app import create_app
 from mock_server.settings import Settings
 from mock_server.testing import free_port, serve_in_thread

@@ -13,8 +13,8 @@ from google import genai
 from google.genai import errors, types
 from PIL import Image
 
+from mock_server.answer.signatures import BYPASS_VALUES
 from mock_server.settings import Settings
-from mock_server.signatures import BYPASS_VALUES
 from mock_server.testing import RunningServer
 from schemas import error_catalogue, validator
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from conftest import InProcess, text_request
 
-from mock_server.grounding import SYNTHETIC_MARKER
+from mock_server.answer.grounding import SYNTHETIC_MARKER
 from schemas import validator
 
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import InProcess, images_in, png_bytes, text_request
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
-from mock_server.images import ImageSpec, render_image
+from mock_server.answer.images import ImageSpec, render_image
 from mock_server.settings import Settings
 from schemas import load_profile_book
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import text_request
 
 from mock_server.cli import build_parser
-from mock_server.latency import lognormal_ms, parse_latency, plan_delay
+from mock_server.instrument.latency import lognormal_ms, parse_latency, plan_delay
 from mock_server.runtime import Runtime
 from mock_server.settings import Settings
 from mock_server.testing import serve_in_thread

@@ -10,9 +10,9 @@ from conftest import text_request
 from google import genai
 from google.genai import types
 
-from mock_server.proxy import create_proxy
 from mock_server.settings import Settings
 from mock_server.testing import serve_asgi_in_thread, serve_in_thread
+from validating_proxy.proxy import create_proxy
 
 CANARY = "CANARY-proxy-90d1c4"
 GENERATE = "/v1beta/models/gemini-3.1-flash-image-preview:generateContent"

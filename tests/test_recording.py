@@ -12,8 +12,8 @@ from conftest import text_request
 from google import genai
 from google.genai import types
 
-from mock_server.cassettes import CassetteStore, SecretLeak, canonical_request
-from mock_server.recording import create_recorder
+from mock_server.instrument.cassettes import CassetteStore, SecretLeak, canonical_request
+from mock_server.instrument.recording import create_recorder
 from mock_server.settings import Settings
 from mock_server.testing import serve_asgi_in_thread, serve_in_thread
 

@@ -14,11 +14,12 @@ from google import genai
 from google.genai import errors, types
 from PIL import Image
 
-from mock_server.scenarios import StreamPlan, catalogue
+from mock_server.api.streaming import _body
+from mock_server.instrument.scenarios import StreamPlan
 from mock_server.settings import Settings
-from mock_server.streaming import _body
 from mock_server.testing import RunningServer
 from schemas import ModelProfile, load_profile_book, validator
+from schemas import scenario_catalogue as catalogue
 
 PRO = "gemini-3-pro-image-preview"
 FLASH = "gemini-3.1-flash-image-preview"
@@ -134,7 +135,7 @@ def test_stream_body_cut_and_drop() -> None:
     assert json.loads(_collect(None, sse=False)) == [{"n": 1}, {"n": 2}, {"n": 3}]
     dropped = _collect(StreamPlan(cut="drop", after_chunks=2), sse=False)
     assert dropped.startswith(b"[") and not dropped.endswith(b"]") and b'"n": 3' not in dropped
-    from mock_server.errors import ApiError
+    from mock_server.web.errors import ApiError
 
     error = ApiError.named("overloaded")
     assert json.loads(_collect(StreamPlan(cut="error_chunk", after_chunks=0, error=error), sse=False)) == \

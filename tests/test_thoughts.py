@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from conftest import InProcess, text_request
 
+from mock_server.answer.signatures import content_digest, verify
 from mock_server.settings import Settings
-from mock_server.signatures import content_digest, verify
 from schemas import load_profile_book, validator
 
 PRO = "gemini-3-pro-image-preview"

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from contract_tests.cases import Exchange, Purpose
 from contract_tests.config import RunConfig
-from mock_server.json_values import map_keys, snake_to_camel
+from contract_tests.generation.cases import Exchange, Purpose
+from schemas.wire.casing import map_keys, snake_to_camel
 
 __all__ = [
     "CHECKS",

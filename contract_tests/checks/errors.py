@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from contract_tests.cases import Exchange
 from contract_tests.checks.base import CheckContext, Failure, check, pointer
 from contract_tests.checks.schema import schema_failures
+from contract_tests.generation.cases import Exchange
 from schemas import error_catalogue
 
 __all__ = ["error_envelope"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import binascii
 from collections.abc import Iterator
 
-from contract_tests.cases import Exchange
 from contract_tests.checks.base import GENERATING, CheckContext, Failure, Skip, check, success_body, walk_parts
-from mock_server.validation import decode_base64
+from contract_tests.generation.cases import Exchange
 from schemas import load_profile_book
+from schemas.wire.b64 import decode_base64
 
 __all__ = ["model_identity", "thought_signatures"]
 

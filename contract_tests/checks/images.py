@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterator
 from typing import Any
 
-from contract_tests.cases import Exchange
 from contract_tests.checks.base import GENERATING, CheckContext, Failure, Skip, check, success_body, walk_parts
-from contract_tests.images import decode_image, mime_of_bytes
+from contract_tests.generation.cases import Exchange
+from contract_tests.generation.images import decode_image, mime_of_bytes
 from schemas import load_profile_book, load_schema
+from schemas.wire.b64 import decode_strict_base64 as decode_b64
 
 __all__ = ["final_images", "image_dimensions", "image_payload", "image_present_or_explained"]
 
@@ -24,16 +23,6 @@ def final_images(document: Any) -> Iterator[tuple[str, dict[str, Any], bool]]:
         blob = part.get("inlineData")
         if isinstance(blob, dict):
             yield where + "/inlineData", blob, bool(part.get("thought"))
-
-
-def decode_b64(text: Any) -> bytes:
-    """Strict standard base64 (what Google emits); raises ValueError otherwise."""
-    if not isinstance(text, str):
-        raise ValueError("data is not a string")
-    try:
-        return base64.b64decode(text, validate=True)
-    except binascii.Error as error:
-        raise ValueError(str(error)) from error
 
 
 @check("image_payload", "critical", GENERATING, shows_images=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from contract_tests.cases import Exchange
 from contract_tests.checks.base import CheckContext, Failure, Skip, camel_view, check, pointer
 from contract_tests.checks.images import final_images
 from contract_tests.checks.schema import schema_failures
-from mock_server.streaming import parse_sse
+from contract_tests.generation.cases import Exchange
+from schemas.wire.sse import parse_sse
 
 __all__ = ["auth_styles", "casing_tolerance", "models_endpoint", "parse_sse", "streaming"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from contract_tests.cases import Exchange
 from contract_tests.checks.base import CheckContext, Failure, Skip, check, pointer
+from contract_tests.generation.cases import Exchange
 from schemas import validator
 
 __all__ = ["response_schema_conformance", "schema_failures", "summarise"]

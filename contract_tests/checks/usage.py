@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from contract_tests.cases import Exchange
 from contract_tests.checks.base import GENERATING, CheckContext, Failure, check, pointer, success_body
 from contract_tests.checks.images import final_images
+from contract_tests.generation.cases import Exchange
 from schemas import load_profile_book
 
 __all__ = ["usage_arithmetic"]

@@ -1,0 +1,1 @@
+"""How a run sends: the runner, the HTTP target with budgets and rate limits, the scenario drivers."""

@@ -1,0 +1,227 @@
+"""Run the selected checks against a target: plan, send, judge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import httpx
+
+from contract_tests.checks import CHECKS, Check, CheckContext, Skip
+from contract_tests.checks.schema import summarise
+from contract_tests.config import RunConfig
+from contract_tests.execution.budget import BudgetExhausted, Pricing
+from contract_tests.execution.scenarios import (
+    allowed_sizes,
+    auth_cases,
+    baseline_cases,
+    casing_cases,
+    cheapest_size,
+    exploration_strategies,
+    explore,
+    models_cases,
+    multi_turn_case,
+    negative_cases,
+    stream_case,
+    thinking_model,
+)
+from contract_tests.execution.target import Target, TargetUnreachable, curl_reproducer
+from contract_tests.generation.cases import Case, Exchange, Purpose
+from contract_tests.reporting.results import CheckResult, FailureRecord, RunResult
+from schemas import load_profile_book
+
+__all__ = ["Plan", "UsageError", "plan", "run", "select_checks"]
+
+Progress = Callable[[int, int, Exchange], None]
+
+
+class UsageError(ValueError):
+    """Bad arguments (unknown check id or model): exit status 2."""
+
+
+def select_checks(ids: Sequence[str]) -> list[Check]:
+    unknown = [check_id for check_id in ids if check_id not in CHECKS]
+    if unknown:
+        raise UsageError(f"unknown check id(s): {', '.join(unknown)}; known: {', '.join(CHECKS)}")
+    return [CHECKS[check_id] for check_id in (ids or list(CHECKS))]
+
+
+def _validate(config: RunConfig) -> None:
+    book = load_profile_book()
+    unknown = [model for model in config.models if book.get(model) is None]
+    if unknown:
+        raise UsageError(f"no profile for model(s) {', '.join(unknown)}; known: {', '.join(book.ids())}")
+    if config.max_examples is not None and config.max_examples < 0:
+        raise UsageError("--max-examples must be >= 0")
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    scenario: str
+    requests: int
+    images: int
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The worst case of a run: every request sent, every valid one answered with one image."""
+
+    lines: tuple[PlanLine, ...]
+
+    @property
+    def requests(self) -> int:
+        return sum(line.requests for line in self.lines)
+
+    @property
+    def images(self) -> int:
+        return sum(line.images for line in self.lines)
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(line.cost_usd for line in self.lines)
+
+
+def _purposes(checks: Sequence[Check]) -> set[Purpose]:
+    return {purpose for check in checks for purpose in check.purposes}
+
+
+def _cost(pricing: Pricing, cases: Sequence[Case]) -> float:
+    return sum(pricing.per_image(case.model, case.expect.image_size or "") for case in cases)
+
+
+def plan(config: RunConfig) -> Plan:
+    """What ``run`` may send at most for ``config`` (after defaults), without sending anything."""
+    config = config.resolved()
+    _validate(config)
+    checks = select_checks(config.checks)
+    purposes = _purposes(checks)
+    pricing = Pricing(config.price_overrides)
+    examples = config.max_examples or 0
+    lines = [PlanLine("reachability (GET models)", 1, 0, 0.0)]
+    if "models" in purposes:
+        lines.append(PlanLine("models endpoint", len(config.models), 0, 0.0))
+    if "negative" in purposes:
+        lines.append(PlanLine("invalid requests", len(negative_cases(config)) + examples // 2, 0, 0.0))
+    if "generate" in purposes:
+        cases = baseline_cases(config, pricing)
+        lines.append(PlanLine("baseline per model", len(cases), len(cases), _cost(pricing, cases)))
+    for purpose, name, build in (("casing", "casing probes", casing_cases), ("auth", "auth-style probes", auth_cases)):
+        if purpose in purposes:
+            cases = build(config, pricing)
+            lines.append(PlanLine(name, len(cases), len(cases), _cost(pricing, cases)))
+    if "stream" in purposes:
+        lines.append(PlanLine("streaming", 1, 1, _cost(pricing, [stream_case(config, pricing)])))
+    model = thinking_model(config)
+    if "multi_turn" in purposes and model:
+        lines.append(PlanLine("multi-turn edit", 1, 1, pricing.per_image(model, cheapest_size(config, pricing, model))))
+    if "generate" in purposes and examples:
+        book = load_profile_book()
+        worst = max(pricing.per_image(p.model_id, s) for p in map(book.get, config.models) if p
+                    for s in allowed_sizes(config, p))
+        lines.append(PlanLine("generated requests (Hypothesis)", examples, examples, examples * worst))
+    return Plan(tuple(lines))
+
+
+def _send_all(target: Target, config: RunConfig, purposes: set[Purpose]) -> None:
+    pricing = target.pricing
+    listing, *gets = models_cases(config)
+    target.send(listing)  # doubles as the reachability probe
+    if "models" in purposes:
+        for case in gets:
+            target.send(case)
+    examples = config.max_examples or 0
+    valid, invalid = exploration_strategies(config)
+    if "negative" in purposes:
+        for case in negative_cases(config):
+            target.send(case)
+        explore(invalid, examples // 2, config.seed, target.send)
+    first_turns: dict[str, Exchange] = {}
+    if "generate" in purposes:
+        for case in baseline_cases(config, pricing):
+            first_turns[case.model] = target.send(case)
+    for purpose, build in (("casing", casing_cases), ("auth", auth_cases)):
+        if purpose in purposes:
+            for case in build(config, pricing):
+                target.send(case)
+    if "stream" in purposes:
+        target.send(stream_case(config, pricing))
+    model = thinking_model(config)
+    if "multi_turn" in purposes and model and model in first_turns:
+        follow_up = multi_turn_case(first_turns[model])
+        if follow_up is not None:
+            target.send(follow_up)
+    if "generate" in purposes:
+        explore(valid, examples, config.seed, target.send)
+
+
+def _cap(value: object) -> object:
+    """Failures stay readable: long strings truncated, large structures reduced to their shape."""
+    return summarise(value, 600) if isinstance(value, str) or len(repr(value)) > 600 else value
+
+
+def _judge(checks: Sequence[Check], target: Target, context: CheckContext) -> list[CheckResult]:
+    config = target.config
+    results = []
+    reproducers: dict[int, str] = {}
+    for check in checks:
+        result = CheckResult(check.id, check.severity, check.meaning)
+        for exchange in target.exchanges:
+            try:
+                failures = check.run(exchange, context)
+            except Skip as skip:
+                if str(skip) not in ("purpose", *result.skip_reasons):
+                    result.skip_reasons.append(str(skip))
+                continue
+            result.evaluated.append(exchange.index)
+            if failures and exchange.index not in reproducers:
+                reproducers[exchange.index] = curl_reproducer(exchange.case, config.base_url, config.api_version,
+                                                              config.secrets())
+            for failure in failures:
+                redacted = type(failure)(
+                    target.redact(failure.message), failure.pointer,
+                    *(target.redact(v) if isinstance(v, str) else v
+                      for v in (_cap(failure.expected), _cap(failure.actual))),
+                )
+                label = f"{exchange.case.label} ({exchange.case.casing}, auth {exchange.case.auth})"
+                result.failures.append(FailureRecord(redacted, exchange.index, label, reproducers[exchange.index]))
+        result.notes = list(context.notes.get(check.id, []))
+        results.append(result)
+    return results
+
+
+def run(config: RunConfig, transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        progress: Progress | None = None) -> RunResult:
+    """Send the cases the selected checks need and judge every exchange.
+
+    Raises UsageError for bad arguments and TargetUnreachable when nothing answers.
+    """
+    config = config.resolved()
+    _validate(config)
+    checks = select_checks(config.checks)
+    purposes = _purposes(checks)
+    total = plan(config).requests
+
+    def on_exchange(exchange: Exchange) -> None:
+        if progress is not None:
+            progress(exchange.index + 1, total, exchange)
+
+    stopped: str | None = None
+    with Target(config, transport, on_exchange=on_exchange) as target:
+        try:
+            _send_all(target, config, purposes)
+        except BudgetExhausted as error:
+            stopped = str(error)
+        except TargetUnreachable:
+            if not any(exchange.status is not None for exchange in target.exchanges):
+                raise
+            stopped = "the target stopped answering"
+        results = _judge(checks, target, CheckContext(config))
+        summary = {
+            "models": list(config.models), "auth": config.auth, "max_examples": config.max_examples,
+            "max_requests": config.max_requests, "budget_usd": config.budget_usd,
+            "rate_limit_per_min": config.rate_limit_per_min, "seed": config.seed, "api_version": config.api_version,
+        }
+        return RunResult(target=config.base_url, checks=results, exchanges=target.exchanges,
+                         requests=target.budget.requests, estimated_cost_usd=target.budget.spent_usd,
+                         stopped=stopped, config=summary)

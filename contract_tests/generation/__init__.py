@@ -1,0 +1,1 @@
+"""What the suite sends: cases, Hypothesis strategies for valid and invalid requests, test images."""

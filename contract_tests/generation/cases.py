@@ -1,0 +1,128 @@
+"""A test case (one request and what a conforming endpoint must answer) and the exchange it produced."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from contract_tests.config import AuthStyle
+from schemas.wire.casing import camel_to_snake
+
+__all__ = [
+    "Case",
+    "Casing",
+    "Exchange",
+    "Expectation",
+    "InputImage",
+    "Purpose",
+    "b64encode",
+    "with_casing",
+]
+
+Casing = Literal["camel", "snake", "mixed"]
+B64Style = Literal["standard", "urlsafe", "urlsafe_unpadded"]
+# Why a request was sent; checks pick the exchanges whose purpose they judge.
+Purpose = Literal["generate", "casing", "auth", "negative", "multi_turn", "stream", "models"]
+
+
+def _rekey(value: Any, casing: Casing, depth: int = 0) -> Any:
+    if isinstance(value, list):
+        return [_rekey(item, casing, depth) for item in value]
+    if not isinstance(value, dict):
+        return value
+    # "mixed" alternates per nesting level, so camelCase and snake_case meet at every depth.
+    snake = casing == "snake" or (casing == "mixed" and depth % 2 == 1)
+    return {(camel_to_snake(k) if snake else k): _rekey(v, casing, depth + 1) for k, v in value.items()}
+
+
+def with_casing(document: Any, casing: Casing) -> Any:
+    """A canonical camelCase request respelled (only schema field names; our requests carry no free-form maps)."""
+    return document if casing == "camel" else _rekey(document, casing)
+
+
+def b64encode(data: bytes, style: B64Style) -> str:
+    if style == "standard":
+        return base64.b64encode(data).decode()
+    text = base64.urlsafe_b64encode(data).decode()
+    return text.rstrip("=") if style == "urlsafe_unpadded" else text
+
+
+@dataclass(frozen=True)
+class InputImage:
+    width: int
+    height: int
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the request asked for, so checks know what a conforming answer looks like."""
+
+    aspect_ratio: str | None = None
+    image_size: str | None = None  # canonical profile size actually in force (explicit or default)
+    size_explicit: bool = False
+    input_images: tuple[InputImage, ...] = ()
+    modalities: tuple[str, ...] = ()
+    # For negative cases: the error_catalogue entry a conforming endpoint answers with.
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    purpose: Purpose
+    label: str
+    model: str
+    method: str = "POST"
+    action: str = "generateContent"  # "", "generateContent", "streamGenerateContent", ...
+    document: Any = None  # canonical camelCase body (None for GET)
+    raw_body: bytes | None = None  # sent verbatim instead of ``document`` (malformed JSON)
+    casing: Casing = "camel"
+    auth: AuthStyle | None = "header"  # None: send no key at all
+    wrong_key: bool = False
+    query: dict[str, str] = field(default_factory=dict)
+    expect: Expectation = field(default_factory=Expectation)
+
+    def path(self, api_version: str) -> str:
+        if self.purpose == "models" and not self.model:
+            return f"/{api_version}/models"
+        suffix = f":{self.action}" if self.action else ""
+        return f"/{api_version}/models/{self.model}{suffix}"
+
+    def body(self) -> bytes | None:
+        if self.raw_body is not None:
+            return self.raw_body
+        if self.document is None:
+            return None
+        return json.dumps(with_casing(self.document, self.casing), ensure_ascii=False).encode()
+
+
+@dataclass
+class Exchange:
+    """One request/response pair; ``error`` is set when no HTTP response came back."""
+
+    index: int
+    case: Case
+    url: str  # redacted
+    request_headers: dict[str, str]  # redacted
+    request_body: bytes | None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    elapsed_s: float = 0.0
+    error: str | None = None
+    cost_usd: float = 0.0
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    @cached_property
+    def json(self) -> Any:
+        """The parsed body, or None when it is not JSON."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None

@@ -1,0 +1,1 @@
+"""What a run tells: results, console/JSON/HTML/JUnit reports, key redaction of everything written."""

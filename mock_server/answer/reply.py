@@ -1,0 +1,200 @@
+"""What the fake answers to an image request: planned first, rendered second, encoded last.
+
+A ``Reply`` is plain data (parts, finish reason, usage). Scenarios and streaming transform or
+split it before any bytes exist; images are rendered once (and cached); encoding splices the
+large base64 blobs into pre-serialised JSON instead of re-serialising megabytes per request.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mock_server.answer.images import ImageCache, ImageSpec, RenderedImage
+from mock_server.answer.parts import PlannedPart
+from mock_server.answer.signatures import content_digest, sign
+from mock_server.answer.thoughts import thought_parts
+from mock_server.answer.usage import thoughts_tokens, usage_metadata
+from mock_server.answer.validation import ImageRequest
+from mock_server.settings import Settings
+from schemas import load_profile_book
+
+__all__ = ["Reply", "encode_reply", "new_response_id", "plan_reply", "render_reply", "request_key"]
+
+_BLOB_MARK = "@@gik-blob-%d-" + os.urandom(6).hex() + "@@"
+
+
+@dataclass(frozen=True)
+class Reply:
+    model_version: str
+    response_id: str
+    parts: tuple[PlannedPart, ...] = ()
+    finish_reason: str | None = "STOP"
+    finish_message: str | None = None
+    usage: dict[str, Any] = field(default_factory=dict)
+    prompt_feedback: dict[str, Any] | None = None
+    grounding: dict[str, Any] | None = None
+    has_candidate: bool = True
+    # The encoded body, once built, for every copy of this reply that differs only in responseId.
+    template: list[bytes | int] = field(default_factory=list, compare=False, repr=False)
+
+    def with_changes(self, **changes: Any) -> Reply:
+        if set(changes) <= {"response_id"}:
+            return replace(self, **changes)  # shares ``template``: the body is the same but for the id
+        return replace(self, template=[], **changes)
+
+
+def new_response_id() -> str:
+    """23 URL-safe characters, like Google's responseId."""
+    return base64.urlsafe_b64encode(os.urandom(17)).decode().rstrip("=")
+
+
+def request_key(request: ImageRequest, seed: int) -> str:
+    """A stable digest of everything the reply's content depends on."""
+    canonical = json.dumps(request.body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{request.profile.model_id}\x00{seed}\x00{canonical}".encode()).hexdigest()
+
+
+def _mime_type(settings: Settings, key: str) -> str:
+    if settings.image_format == "jpeg":
+        return "image/jpeg"
+    if settings.image_format == "mixed":  # deterministic per request, like a coin Google flips
+        return "image/jpeg" if int(key[:2], 16) % 2 else "image/png"
+    return "image/png"
+
+
+def answer_text(request: ImageRequest) -> str:
+    subject = request.prompt.strip().rstrip(".") or "your image"
+    verb = "edited" if request.edit_source else "generated"
+    return f"Here is the {verb} image: {subject[:80]}."
+
+
+def plan_reply(request: ImageRequest, settings: Settings) -> Reply:
+    """The parts of a successful answer, before any image is drawn."""
+    # Feature modules that build on PlannedPart; imported here to keep the import graph acyclic.
+    from mock_server.answer.conversation import check_history
+    from mock_server.answer.grounding import synthetic_grounding
+
+    check_history(request, settings)  # a reply is planned only for a well-formed conversation
+    seed = settings.seed if request.seed is None else request.seed
+    key = request_key(request, seed)
+    profile = request.profile
+    pad = profile.typical_image_bytes(request.image_size) if settings.payload == "realistic" else 0
+    source = request.edit_source
+    final = ImageSpec(
+        model_id=profile.model_id, width=request.width, height=request.height, aspect_ratio=request.aspect_ratio,
+        image_size=request.image_size, prompt=request.prompt, mime_type=_mime_type(settings, key), seed=seed,
+        source=source.data if source else None, pad_to_bytes=pad,
+    )
+    parts: list[PlannedPart] = []
+    text_tokens = 0
+    if "TEXT" in request.modalities:
+        text = answer_text(request)
+        text_tokens = load_profile_book().text_tokens(text)
+        parts.append(PlannedPart(text=text, signed=profile.thinking))
+    if "IMAGE" in request.modalities:
+        parts.append(PlannedPart(image=final, signed=profile.thinking))
+    images = sum(1 for part in parts if part.image is not None)
+    usage = usage_metadata(request, images=images, text_tokens=text_tokens, thoughts=thoughts_tokens(request, key))
+    thoughts = thought_parts(request, final if "IMAGE" in request.modalities else None, settings)
+    return Reply(model_version=profile.model_id, response_id=new_response_id(), parts=thoughts + tuple(parts),
+                 usage=usage, grounding=synthetic_grounding(request))
+
+
+def render_reply(reply: Reply, cache: ImageCache) -> dict[int, RenderedImage]:
+    """Every image of the reply, by part index (blocking: call from a worker thread on a miss)."""
+    return {index: cache.render(part.image) for index, part in enumerate(reply.parts) if part.image is not None}
+
+
+def missing_images(reply: Reply, cache: ImageCache) -> bool:
+    return any(part.image is not None and cache.get(part.image) is None for part in reply.parts)
+
+
+def _part_document(part: PlannedPart, index: int, image: RenderedImage | None, secret: str) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    if image is not None:
+        document["inlineData"] = {"mimeType": image.mime_type, "data": _BLOB_MARK % index}
+        digest = image.digest
+    else:
+        document["text"] = part.text or ""
+        digest = content_digest((part.text or "").encode())
+    if part.thought:
+        document["thought"] = True
+    elif part.signed:
+        document["thoughtSignature"] = sign(secret, digest)
+    return document
+
+
+def reply_document(
+    reply: Reply, rendered: dict[int, RenderedImage], secret: str, indices: range | None = None,
+    final: bool = True,
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The response as a JSON-ready dict with blob markers, plus the blobs by marker."""
+    chosen = indices if indices is not None else range(len(reply.parts))
+    parts = [_part_document(reply.parts[i], i, rendered.get(i), secret) for i in chosen]
+    blobs = {_BLOB_MARK % i: rendered[i].base64_data for i in chosen if i in rendered}
+    document: dict[str, Any] = {}
+    if reply.has_candidate:
+        content: dict[str, Any] = {"parts": parts, "role": "model"} if parts else {"role": "model"}
+        candidate: dict[str, Any] = {"content": content}
+        if final and reply.finish_reason:
+            candidate["finishReason"] = reply.finish_reason
+        if final and reply.finish_message:
+            candidate["finishMessage"] = reply.finish_message
+        if final and reply.grounding:
+            candidate["groundingMetadata"] = reply.grounding
+        candidate["index"] = 0
+        document["candidates"] = [candidate]
+    if reply.prompt_feedback:
+        document["promptFeedback"] = reply.prompt_feedback
+    document["usageMetadata"] = reply.usage
+    document["modelVersion"] = reply.model_version
+    document["responseId"] = reply.response_id
+    return document, blobs
+
+
+def splice(document: dict[str, Any], blobs: dict[str, bytes], indent: int | None) -> list[bytes]:
+    """JSON bytes of ``document`` with each blob marker replaced by its bytes (no re-serialising)."""
+    separators = (",", ": ")  # single-line (SSE) chunks too: Google writes {"a": 1,"b": 2} there
+    text = json.dumps(document, indent=indent, ensure_ascii=False, separators=separators).encode()
+    pieces: list[bytes] = []
+    for marker, blob in blobs.items():
+        head, _, text = text.partition(marker.encode())
+        pieces += [head, blob]
+    pieces.append(text)
+    return pieces
+
+
+_RESPONSE_ID = -1  # template slot for the responseId; slots >= 0 are image part indices
+
+
+def _build_template(reply: Reply, rendered: dict[int, RenderedImage], secret: str) -> list[bytes | int]:
+    document, _ = reply_document(reply, rendered, secret)
+    id_marker = _BLOB_MARK % _RESPONSE_ID
+    document["responseId"] = id_marker
+    text = json.dumps(document, indent=2, ensure_ascii=False, separators=(",", ": ")).encode()
+    slots = sorted((text.index((_BLOB_MARK % index).encode()), index) for index in [*rendered, _RESPONSE_ID])
+    template: list[bytes | int] = []
+    position = 0
+    for offset, index in slots:
+        template += [text[position:offset], index]
+        position = offset + len((_BLOB_MARK % index).encode())
+    template.append(text[position:])
+    return template
+
+
+def encode_reply(reply: Reply, rendered: dict[int, RenderedImage], secret: str) -> list[bytes]:
+    """A whole (non-streamed) response body, pretty-printed as Google prints it.
+
+    Pretty-printing runs the pure-Python JSON encoder, so the body is encoded once per planned reply
+    and later copies (same plan, new responseId) only fill in their id and image blobs.
+    """
+    if not reply.template:
+        reply.template.extend(_build_template(reply, rendered, secret))
+    response_id = reply.response_id.encode()
+    return [piece if isinstance(piece, bytes) else response_id if piece == _RESPONSE_ID
+            else rendered[piece].base64_data for piece in reply.template]

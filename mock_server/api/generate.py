@@ -1,0 +1,102 @@
+"""``:generateContent`` and ``:countTokens``: from a checked request to Google's response bytes."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mock_server.answer.reply import Reply, encode_reply, missing_images, new_response_id, plan_reply, render_reply
+from mock_server.answer.usage import prompt_details
+from mock_server.answer.validation import (
+    FileResolver,
+    ImageRequest,
+    parse_json_body,
+    read_generate_request,
+    read_validated,
+)
+from mock_server.instrument.journal import note_request
+from mock_server.instrument.latency import simulate
+from mock_server.instrument.scenarios import apply_scenario
+from mock_server.runtime import Runtime, runtime_of
+from mock_server.web.errors import ApiError
+from mock_server.web.http import json_bytes_response, json_response, read_body
+from schemas import ModelProfile
+
+__all__ = ["count_tokens", "generate_content", "prepare", "rendered_for"]
+
+_CACHEABLE_BODY_BYTES = 64 * 1024
+
+
+def _file_resolver(runtime: Runtime) -> FileResolver | None:
+    resolver: FileResolver | None = runtime.extensions.get("file_resolver")
+    return resolver
+
+
+async def prepare(request: Request, profile: ModelProfile) -> tuple[ImageRequest, Reply]:
+    """Parse, check and plan a request, then apply its scenario (never to the cached plan)."""
+    image_request, reply = await _plan(request, profile)
+    note_request(request.scope, image_request)
+    return image_request, await apply_scenario(request, image_request, reply)
+
+
+async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, Reply]:
+    """Parse, check and plan a request; identical small bodies skip straight to the cached plan."""
+    runtime = runtime_of(request)
+    body = await read_body(request)
+    cache_key = None
+    # Bodies that may reference uploaded files depend on server state: never served from the cache.
+    if len(body) <= _CACHEABLE_BODY_BYTES and b"file" not in body:
+        cache_key = (profile.model_id, hashlib.sha256(body).digest())
+        cached = runtime.planned.get(cache_key)
+        if cached is not None:
+            image_request, reply = cached
+            return image_request, reply.with_changes(response_id=new_response_id())
+    document = parse_json_body(body)
+    image_request = read_generate_request(
+        document, profile.model_id, unknown_image_size=runtime.settings.unknown_image_size,
+        files=_file_resolver(runtime),
+    )
+    reply = plan_reply(image_request, runtime.settings)
+    if cache_key is not None:
+        runtime.planned.put(cache_key, (image_request, reply))
+    return image_request, reply
+
+
+async def rendered_for(runtime: Runtime, reply: Reply) -> dict[int, Any]:
+    """The reply's images; rendering (CPU-bound, GIL-releasing) happens off the event loop."""
+    if missing_images(reply, runtime.images):
+        return await run_in_threadpool(render_reply, reply, runtime.images)
+    return render_reply(reply, runtime.images)
+
+
+async def generate_content(request: Request, profile: ModelProfile) -> Response:
+    runtime = runtime_of(request)
+    image_request, reply = await prepare(request, profile)
+    await simulate(runtime, profile, image_request.image_size)
+    rendered = await rendered_for(runtime, reply)
+    return json_bytes_response(encode_reply(reply, rendered, runtime.settings.signing_secret))
+
+
+async def count_tokens(request: Request, profile: ModelProfile) -> Response:
+    """Prompt tokens for ``contents`` or a whole ``generateContentRequest``, as Gemini mode sends."""
+    runtime = runtime_of(request)
+    document = parse_json_body(await read_body(request))
+    counted = read_validated(document, "count_tokens_request")
+    inner: dict[str, Any] = counted.get("generateContentRequest") or {"contents": counted.get("contents", [])}
+    inner.pop("model", None)
+    if not inner.get("contents"):
+        raise ApiError.named("contents_missing")
+    # Counting shares the generate path's reading of images and text, so the numbers agree.
+    image_request = read_generate_request(
+        inner, profile.model_id, unknown_image_size="fallback", files=_file_resolver(runtime),
+    )
+    total = image_request.prompt_text_tokens + image_request.prompt_image_tokens
+    body = {
+        "totalTokens": total,
+        "promptTokensDetails": prompt_details(image_request.prompt_text_tokens, image_request.prompt_image_tokens),
+    }
+    return json_response(body)

@@ -1,0 +1,152 @@
+"""``:streamGenerateContent``: the planned reply, split into chunks, as SSE or one streamed JSON array.
+
+Chunk order follows the real stream (facts §6): every part is its own chunk, in reply order, so
+thought text and thought images come first, then the answer's text and image; the chunk with the
+last part carries ``finishReason`` (and ``groundingMetadata``), so no chunk is empty and the SDK's
+chat keeps the turn. Every chunk repeats ``modelVersion`` and the same ``responseId``, and a
+cumulative ``usageMetadata``: prompt and thought tokens in full from the first chunk (as in a
+captured Gemini stream), candidate tokens growing with the answer parts sent, the last chunk equal
+to the non-streamed response's usage.
+
+Framing, chosen by ``alt``:
+- ``alt=sse`` (what the SDKs send): ``data: <single-line JSON>`` events ended by ``\\r\\n\\r\\n``
+  (``Settings.sse_line_ending``; facts §11.10), ``Content-Type: text/event-stream``.
+- no ``alt`` or ``alt=json``: one JSON array streamed element by element, ``[{...}\\n,\\r\\n{...}\\n]``,
+  each element pretty-printed like a non-streamed response.
+
+Errors found before the first byte (bad request, unknown model, error scenarios) are ordinary
+error responses. A stream can also end badly once it has started, as Google's do: the scenario's
+``StreamPlan`` (``mock_server/instrument/scenarios.py``) either sends an error chunk after N content chunks
+(``data: {"error": {...}}`` or a last array element ``{"error": {...}}``) or, for ``drop``, just
+stops after N chunks: no finishReason, and on the array path no closing ``]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from mock_server.answer.images import RenderedImage
+from mock_server.answer.reply import Reply, reply_document, splice
+from mock_server.answer.validation import ImageRequest
+from mock_server.api.generate import prepare, rendered_for
+from mock_server.instrument.latency import plan_delay
+from mock_server.instrument.scenarios import StreamPlan, stream_plan
+from mock_server.runtime import runtime_of
+from mock_server.web.errors import JSON_CONTENT_TYPE, ApiError, error_body
+from schemas import ModelProfile, load_profile_book
+from schemas.wire.sse import SSE_CONTENT_TYPE, SSE_SEPARATORS
+
+__all__ = ["chunk_groups", "chunk_usage", "encode_chunks", "stream_generate_content"]
+
+
+
+def chunk_groups(reply: Reply) -> list[range]:
+    """The part indices of each chunk: one part per chunk; a reply without parts is one chunk."""
+    if not reply.parts:
+        return [range(0)]
+    return [range(index, index + 1) for index in range(len(reply.parts))]
+
+
+def _part_tokens(reply: Reply, request: ImageRequest) -> list[int]:
+    """What each answer (non-thought) part adds to candidatesTokenCount; thought parts add nothing."""
+    per_image = request.profile.output_tokens_per_image(request.image_size)
+    book = load_profile_book()
+    return [0 if part.thought else per_image if part.image is not None else book.text_tokens(part.text or "")
+            for part in reply.parts]
+
+
+def chunk_usage(reply: Reply, request: ImageRequest, sent: int) -> dict[str, Any]:
+    """usageMetadata after the first ``sent`` parts: cumulative, never above the final usage."""
+    final = reply.usage
+    if sent >= len(reply.parts):
+        return final
+    weights = _part_tokens(reply, request)
+    total_weight = sum(weights) or 1
+    final_candidates = int(final.get("candidatesTokenCount", 0))
+    candidates = min(final_candidates, final_candidates * sum(weights[:sent]) // total_weight)
+    images = sum(1 for part in reply.parts[:sent] if part.image is not None and not part.thought)
+    final_images = sum(int(d["tokenCount"]) for d in final.get("candidatesTokensDetails", [])
+                       if d.get("modality") == "IMAGE")
+    image_tokens = min(final_images, images * request.profile.output_tokens_per_image(request.image_size))
+    usage: dict[str, Any] = {}
+    for key, value in final.items():  # keep Google's key order
+        if key == "candidatesTokenCount":
+            if candidates:
+                usage[key] = candidates
+        elif key == "candidatesTokensDetails":
+            if image_tokens:
+                usage[key] = [{"modality": "IMAGE", "tokenCount": image_tokens}]
+        elif key == "totalTokenCount":
+            usage[key] = int(value) - final_candidates + candidates
+        else:
+            usage[key] = value
+    return usage
+
+
+def encode_chunks(
+    reply: Reply, rendered: dict[int, RenderedImage], request: ImageRequest, secret: str,
+) -> list[tuple[dict[str, Any], dict[str, bytes]]]:
+    """Each chunk as (document with blob markers, blobs), in stream order."""
+    groups = chunk_groups(reply)
+    chunks = []
+    for number, indices in enumerate(groups, start=1):
+        final = number == len(groups)
+        document, blobs = reply_document(reply, rendered, secret, indices=indices, final=final)
+        document["usageMetadata"] = chunk_usage(reply, request, indices.stop)
+        chunks.append((document, blobs))
+    return chunks
+
+
+def _frame_sse(document: dict[str, Any], blobs: dict[str, bytes], separator: bytes) -> list[bytes]:
+    """One SSE event, as pieces: the image base64 is sent without being copied into one buffer."""
+    return [b"data: ", *splice(document, blobs, indent=None), separator]
+
+
+def _frame_array(document: dict[str, Any], blobs: dict[str, bytes], first: bool) -> list[bytes]:
+    return [b"[" if first else b"\n,\r\n", *splice(document, blobs, indent=2)]
+
+
+async def _body(
+    chunks: list[tuple[dict[str, Any], dict[str, bytes]]], sse: bool, separator: bytes, plan: StreamPlan | None,
+    first_delay: float, gap: float,
+) -> AsyncIterator[bytes]:
+    limit = len(chunks) if plan is None else min(len(chunks), max(0, plan.after_chunks))
+    if first_delay > 0:
+        await asyncio.sleep(first_delay)
+    for number, (document, blobs) in enumerate(chunks[:limit]):
+        if number and gap > 0:
+            await asyncio.sleep(gap)
+        for piece in _frame_sse(document, blobs, separator) if sse else _frame_array(document, blobs, number == 0):
+            yield piece
+    if plan is not None and plan.cut == "drop":
+        return
+    if plan is not None and plan.error is not None:
+        error = error_body(plan.error)
+        if sse:
+            yield b"".join(_frame_sse(plan.error.to_dict(), {}, separator))
+        else:
+            yield (b"[" if limit == 0 else b"\n,\r\n") + error
+    if not sse:
+        yield b"\n]"
+
+
+async def stream_generate_content(request: Request, profile: ModelProfile) -> Response:
+    runtime = runtime_of(request)
+    alt = request.query_params.get("alt", "json")
+    if alt not in ("sse", "json"):
+        raise ApiError.named("invalid_value", path="alt", type="TYPE_ENUM", value=f'"{alt}"')
+    image_request, reply = await prepare(request, profile)
+    rendered = await rendered_for(runtime, reply)
+    chunks = encode_chunks(reply, rendered, image_request, runtime.settings.signing_secret)
+    delay = plan_delay(runtime, profile, image_request.image_size)
+    gap = (delay.total - delay.first_chunk) / max(1, len(chunks) - 1)
+    sse = alt == "sse"
+    body = _body(chunks, sse, SSE_SEPARATORS[runtime.settings.sse_line_ending], stream_plan(request.scope),
+                 delay.first_chunk, gap)
+    return StreamingResponse(body, media_type=SSE_CONTENT_TYPE if sse else JSON_CONTENT_TYPE,
+                             headers={"vary": "Origin, X-Origin, Referer", "cache-control": "no-cache"})

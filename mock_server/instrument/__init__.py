@@ -1,0 +1,1 @@
+"""The testing instrument: scenarios and rules, latency, the request journal, defects, record/replay."""

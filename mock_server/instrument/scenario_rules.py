@@ -1,0 +1,207 @@
+"""Server-side scenario rules: ``serve --scenarios FILE`` and ``/_mock/scenarios/rules`` at run time.
+
+A rule file is JSON: ``{"rules": [RULE, ...]}``. A rule::
+
+    {"name": "retry-test",                        # optional, shown in the journal
+     "match": {"model": "gemini-3-pro-*",         # glob on the model id
+               "path": "*:generateContent",       # glob on the URL path
+               "prompt": "(?i)cat",               # regex searched in the prompt
+               "header": {"x-test": "retry*"}},   # header name -> glob on its value
+     "sequence": ["overloaded", "overloaded"],     # one step per matching request, then spent
+     "repeat": false,                              # cycle the sequence instead
+     "scenario": "rate_limited",                   # or: always this one (instead of sequence)
+     "times": 3,                                   # fire at most 3 times
+     "probability": 0.25,                          # fire with this chance (seeded by --seed)
+     "params": {"retryAfterSeconds": 2}}           # override catalogue fields
+
+The first rule that matches and fires wins; with none, the request gets its normal answer.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import random
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mock_server.answer.validation import ImageRequest
+from mock_server.runtime import Runtime, runtime_of
+from schemas import scenario_catalogue
+
+__all__ = ["Rule", "RuleBook", "load_rules_file", "routes", "rules_of"]
+
+_RULE_KEYS = {"name", "match", "sequence", "repeat", "scenario", "times", "probability", "params"}
+_MATCH_KEYS = {"model", "path", "prompt", "header"}
+
+
+class RuleError(ValueError):
+    """A rule that cannot be used; the admin endpoint answers 400 with its text."""
+
+
+@dataclass
+class Rule:
+    name: str
+    match: dict[str, Any]
+    steps: list[str]
+    is_sequence: bool = False
+    repeat: bool = False
+    times: int | None = None
+    probability: float = 1.0
+    params: dict[str, Any] = field(default_factory=dict)
+    fired: int = 0
+
+    @classmethod
+    def parse(cls, raw: Any, index: int) -> Rule:
+        if not isinstance(raw, dict):
+            raise RuleError(f"rule {index}: must be an object")
+        unknown = set(raw) - _RULE_KEYS
+        if unknown:
+            raise RuleError(f"rule {index}: unknown keys {sorted(unknown)}")
+        match = raw.get("match") or {}
+        if not isinstance(match, dict) or set(match) - _MATCH_KEYS:
+            raise RuleError(f"rule {index}: match takes only {sorted(_MATCH_KEYS)}")
+        if "prompt" in match:
+            try:
+                re.compile(str(match["prompt"]))
+            except re.error as exc:
+                raise RuleError(f"rule {index}: bad prompt pattern: {exc}") from exc
+        if ("sequence" in raw) == ("scenario" in raw):
+            raise RuleError(f"rule {index}: give exactly one of 'scenario' or 'sequence'")
+        steps = list(raw["sequence"]) if "sequence" in raw else [raw["scenario"]]
+        if not steps:
+            raise RuleError(f"rule {index}: the sequence is empty")
+        for step in steps:
+            known = scenario_catalogue()["scenarios"]
+            if step not in known:
+                raise RuleError(f"rule {index}: unknown scenario {step!r}; known: {', '.join(known)}")
+        probability = float(raw.get("probability", 1.0))
+        if not 0.0 <= probability <= 1.0:
+            raise RuleError(f"rule {index}: probability must be within [0, 1]")
+        times = raw.get("times")
+        return cls(
+            name=str(raw.get("name") or f"rule{index}"), match=match, steps=steps, is_sequence="sequence" in raw,
+            repeat=bool(raw.get("repeat")),
+            times=None if times is None else int(times), probability=probability,
+            params=dict(raw.get("params") or {}),
+        )
+
+    def matches(self, request: Request, image_request: ImageRequest) -> bool:
+        match = self.match
+        if "model" in match and not fnmatch.fnmatchcase(image_request.profile.model_id, str(match["model"])):
+            return False
+        if "path" in match and not fnmatch.fnmatchcase(request.url.path, str(match["path"])):
+            return False
+        if "prompt" in match and not re.search(str(match["prompt"]), image_request.prompt):
+            return False
+        for name, pattern in dict(match.get("header") or {}).items():
+            if not fnmatch.fnmatchcase(request.headers.get(name, ""), str(pattern)):
+                return False
+        return True
+
+    def spent(self) -> bool:
+        if self.times is not None and self.fired >= self.times:
+            return True
+        return self.is_sequence and not self.repeat and self.fired >= len(self.steps)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "match": self.match, "steps": self.steps, "repeat": self.repeat,
+                "times": self.times, "probability": self.probability, "params": self.params,
+                "fired": self.fired, "spent": self.spent()}
+
+
+class RuleBook:
+    """The live rules of one app; thread-safe; randomness seeded for reproducible runs."""
+
+    def __init__(self, seed: int) -> None:
+        self._rules: list[Rule] = []
+        self._lock = threading.Lock()
+        self._seed = seed
+        self._random = random.Random(seed)
+
+    def replace(self, raw_rules: list[Any]) -> None:
+        parsed = [Rule.parse(raw, index) for index, raw in enumerate(raw_rules)]
+        with self._lock:
+            self._rules = parsed
+            self._random = random.Random(self._seed)
+
+    def add(self, raw_rule: Any) -> None:
+        with self._lock:
+            self._rules.append(Rule.parse(raw_rule, len(self._rules)))
+
+    def describe(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [rule.describe() for rule in self._rules]
+
+    def pick(self, request: Request, image_request: ImageRequest) -> tuple[str, str, dict[str, Any]] | None:
+        """(rule name, scenario name, params) of the first rule that matches and fires."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.spent() or not rule.matches(request, image_request):
+                    continue
+                if rule.probability < 1.0 and self._random.random() >= rule.probability:
+                    continue
+                step = rule.steps[rule.fired % len(rule.steps)]
+                rule.fired += 1
+                return rule.name, step, rule.params
+        return None
+
+
+def _rules_list(document: Any) -> list[Any]:
+    rules = document.get("rules") if isinstance(document, dict) else document
+    if not isinstance(rules, list):
+        raise RuleError('expected {"rules": [...]} or a list of rules')
+    return rules
+
+
+def load_rules_file(path: str) -> list[Any]:
+    return _rules_list(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def rules_of(runtime: Runtime) -> RuleBook:
+    book: RuleBook | None = runtime.extensions.get("scenario_rules")
+    if book is None:
+        book = runtime.extensions.setdefault("scenario_rules", RuleBook(runtime.settings.seed))
+        if runtime.settings.scenarios_file:
+            book.replace(load_rules_file(runtime.settings.scenarios_file))
+    return book
+
+
+def _bad(message: str) -> Response:
+    return JSONResponse({"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}, 400)
+
+
+async def _state(request: Request) -> Response:
+    scenarios = {name: spec.get("description", "") for name, spec in scenario_catalogue()["scenarios"].items()}
+    return JSONResponse({"scenarios": scenarios, "rules": rules_of(runtime_of(request)).describe()})
+
+
+async def _change(request: Request) -> Response:
+    book = rules_of(runtime_of(request))
+    try:
+        if request.method == "DELETE":
+            book.replace([])
+        else:
+            document = json.loads(await request.body() or b"null")
+            if request.method == "PUT":
+                book.replace(_rules_list(document))
+            else:
+                book.add(document)
+    except (RuleError, ValueError) as exc:
+        return _bad(str(exc))
+    return JSONResponse({"rules": book.describe()})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/_mock/scenarios", _state, methods=["GET"]),
+        Route("/_mock/scenarios/rules", _state, methods=["GET"]),
+        Route("/_mock/scenarios/rules", _change, methods=["PUT", "POST", "DELETE"]),
+    ]

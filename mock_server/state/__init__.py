@@ -1,0 +1,1 @@
+"""What the fake remembers between requests (uploaded files, ...)."""

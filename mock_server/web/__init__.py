@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every surface: Google's error envelopes, key checks, request and paging helpers."""

@@ -1,0 +1,118 @@
+"""Reading requests and writing responses the way Google's front end does."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from mock_server.settings import settings_of
+from mock_server.web.auth import authenticate
+from mock_server.web.errors import JSON_CONTENT_TYPE, ApiError
+
+__all__ = [
+    "API_VERSIONS", "PiecesResponse", "check_version", "json_bytes_response", "json_response", "model_and_action",
+    "next_page_token", "page_request", "read_body", "require_key",
+]
+
+API_VERSIONS = ("v1beta", "v1", "v1alpha")
+
+
+def model_and_action(path: str) -> tuple[str | None, str | None]:
+    """(model, action) from ``/{version}/models/{model}:{action}``; None where the path has none."""
+    _, marker, rest = path.partition("/models/")
+    if not marker:
+        return None, None
+    model, _, action = rest.partition(":")
+    return model.removeprefix("models/") or None, action or None
+
+
+def check_version(request: Request) -> str:
+    version = str(request.path_params.get("version", ""))
+    if version not in API_VERSIONS:
+        raise ApiError.named("not_found_path")
+    return version
+
+
+def require_key(request: Request) -> str:
+    return authenticate(request.headers, request.query_params, settings_of(request).api_keys)
+
+
+async def read_body(request: Request) -> bytes:
+    """The whole body, refusing (without buffering it) anything over the size limit."""
+    limit = settings_of(request).max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError.named("payload_too_large", limit=limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError.named("payload_too_large", limit=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class PiecesResponse(Response):
+    """A response whose body is sent as the pieces it was built from: megabytes of image base64
+    go to the socket without first being copied into one joined buffer."""
+
+    def __init__(self, pieces: list[bytes], status_code: int = 200, headers: dict[str, str] | None = None,
+                 media_type: str = JSON_CONTENT_TYPE) -> None:
+        self.pieces = [piece for piece in pieces if piece]
+        super().__init__(None, status_code, headers, media_type)
+        self.headers["content-length"] = str(sum(len(piece) for piece in self.pieces))
+        self.body = b""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        last = len(self.pieces) - 1
+        for index, piece in enumerate(self.pieces):
+            await send({"type": "http.response.body", "body": piece, "more_body": index < last})
+        if not self.pieces:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    @property
+    def content(self) -> bytes:
+        """The whole body (for code that inspects a response in-process)."""
+        return b"".join(self.pieces)
+
+
+def json_bytes_response(pieces: Iterable[bytes], status_code: int = 200) -> Response:
+    return PiecesResponse(list(pieces), status_code=status_code, headers={"vary": "Origin, X-Origin, Referer"})
+
+
+def json_response(document: Any) -> Response:
+    """A small JSON document, pretty-printed with two-space indentation as Google's front end does."""
+    return json_bytes_response([json.dumps(document, indent=2, ensure_ascii=False).encode()])
+
+
+def page_request(request: Request, default_size: int, max_size: int) -> tuple[int, int]:
+    """(offset, size) from ``pageToken`` and ``pageSize`` (either spelling); 400 for bad values."""
+    raw_size = request.query_params.get("pageSize") or request.query_params.get("page_size") or ""
+    try:
+        size = int(raw_size) if raw_size else default_size
+    except ValueError as exc:
+        raise ApiError.named("invalid_value", path="page_size", type="TYPE_INT32", value=f'"{raw_size}"') from exc
+    size = default_size if size <= 0 else min(size, max_size)
+    token = request.query_params.get("pageToken") or request.query_params.get("page_token") or ""
+    if not token:
+        return 0, size
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["o"]
+    except Exception as exc:  # any undecodable token is the caller's mistake
+        raise ApiError.named("invalid_page_token") from exc
+    if not isinstance(offset, int) or offset < 0:
+        raise ApiError.named("invalid_page_token")
+    return offset, size
+
+
+def next_page_token(offset: int) -> str:
+    """The opaque token ``page_request`` reads back as ``offset``."""
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()

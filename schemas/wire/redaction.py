@@ -1,0 +1,66 @@
+"""API keys where they travel, and their redaction everywhere anything is written.
+
+Both halves redact: the fake in its journal, logs and cassettes, the contract suite in its reports and
+reproducers. One implementation, so that a key pattern learnt once is removed everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from schemas.wire.casing import map_strings
+
+__all__ = ["REDACTED", "AuthStyle", "extract_api_key", "redact_document", "redact_text", "worth_redacting"]
+
+AuthStyle = Literal["header", "query", "bearer"]
+REDACTED = "[REDACTED]"
+
+
+def extract_api_key(headers: Mapping[str, str], query: Mapping[str, str]) -> tuple[str, AuthStyle] | None:
+    """The key and how it came: ``x-goog-api-key``, ``?key=`` or ``Authorization: Bearer``."""
+    header_key = headers.get("x-goog-api-key", "").strip()
+    if header_key:
+        return header_key, "header"
+    query_key = query.get("key", "").strip()
+    if query_key:
+        return query_key, "query"
+    authorization = headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip(), "bearer"
+    return None
+
+
+# A key value ends at whitespace, a quote, a backslash (an escaped quote in JSON text), '&', ',', '}' or '<'
+# (HTML); shell placeholders such as $GEMINI_API_KEY are not keys and are kept.
+_VALUE = r"(?!\$)([^\s\"'&,}\\<]+)"
+_KEY_PATTERNS = (
+    re.compile(r"(?i)(x-goog-api-key[\"']?\s*[:=]\s*[\"']?)" + _VALUE),
+    re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?bearer\s+)" + _VALUE),
+    re.compile(r"(?i)([?&]key=)" + _VALUE),
+)
+
+
+MIN_SECRET_CHARS = 4
+
+
+def worth_redacting(secrets: Iterable[str]) -> list[str]:
+    """The secrets long enough to redact verbatim: a 1-character test key would shred every text."""
+    return [secret for secret in secrets if len(secret) >= MIN_SECRET_CHARS]
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every API key removed: known secrets verbatim, and anything in a key position."""
+    for secret in worth_redacting(secrets):
+        text = text.replace(secret, REDACTED)
+    for pattern in _KEY_PATTERNS:
+        text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
+    return text
+
+
+def redact_document(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """A JSON-like value with every string redacted; the structure is untouched, so it still serialises."""
+    secrets = tuple(secrets)
+    return map_strings(value, lambda text: redact_text(text, secrets))
