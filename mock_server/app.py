@@ -56,7 +56,9 @@ async def on_api_error(_request: Request, exc: Exception) -> Response:
 async def on_http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        return error_response(ApiError.named("method_not_allowed"))
+        error = ApiError.named("method_not_allowed")
+        error.headers.update(exc.headers or {})  # Starlette's Allow: the methods the path takes
+        return error_response(error)
     return error_response(ApiError.named("not_found_path"))
 
 
@@ -81,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, ScenarioFault: fault_response},
         middleware=middleware,
     )
+    app.router.redirect_slashes = False  # Google answers /v1beta/files/ with a 404 envelope, not a 307
     app.state.settings = settings
     app.state.runtime = Runtime.create(settings)
     files.install(app.state.runtime)

@@ -16,7 +16,7 @@ from conftest import InProcess, text_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contract_tests.strategies import valid_cases
+from contract_tests.generation.strategies import valid_cases
 
 MODELS = ("gemini-2.5-flash-image", "gemini-3.1-flash-image-preview", "gemini-3-pro-image-preview")
 HOSTILE_STRINGS = ["a \ud800 fox", "\udfff", "\x00", "x" * 100_000, "\u202e\u0000\ufeff", "\\ud800", "%E2%9C%93",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import binascii
 import io
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from mock_server.answer.normalize import Problem, normalize, render_value
 from mock_server.web.errors import ApiError, bad_request_details
 from schemas import ModelProfile, load_profile_book, validator
 from schemas.wire.b64 import decode_base64
+from schemas.wire.strict_json import JsonRejected, loads_strict, scrub_surrogates
 
 __all__ = [
     "FileResolver", "ImageRequest", "InputImage", "decode_base64", "parse_json_body", "read_generate_request",
@@ -95,23 +95,25 @@ class ImageRequest:
 
 
 def parse_json_body(body: bytes) -> Any:
-    """JSON or Google's 'Invalid JSON payload received.' error; an empty body reads as ``{}``."""
+    """JSON or Google's 'Invalid JSON payload received.' error; an empty body reads as ``{}``.
+
+    Strict (``schemas.wire.strict_json``): invalid UTF-8, lone surrogates, non-finite numbers and
+    nesting past protobuf's limit are the caller's 400, never something a later step chokes on.
+    """
     if not body.strip():
         return {}
     try:
-        return json.loads(body)
-    except UnicodeDecodeError as exc:
-        raise ApiError.named("malformed_json", detail="Invalid UTF-8.") from exc
-    except json.JSONDecodeError as exc:
-        snippet = body[max(0, exc.pos - 20):exc.pos + 20].decode("utf-8", "replace")
-        caret = " " * min(exc.pos, 20) + "^"
+        return loads_strict(body)
+    except JsonRejected as exc:
+        if exc.reason != "Unexpected token." or exc.position is None:
+            raise ApiError.named("malformed_json", detail=exc.reason) from exc
+        snippet = scrub_surrogates(body[max(0, exc.position - 20):exc.position + 20].decode("utf-8", "replace"))
+        caret = " " * min(exc.position, 20) + "^"
         detail = f"Unexpected token.\n{snippet}\n{caret}"
         raise ApiError.named(
             "malformed_json", details=bad_request_details([("", f"Invalid JSON payload received. {detail}")]),
             detail=detail,
         ) from exc
-    except (ValueError, RecursionError) as exc:  # huge integers, absurd nesting
-        raise ApiError.named("malformed_json", detail="Unexpected token.") from exc
 
 
 def _problem_error(problems: list[Problem]) -> ApiError:

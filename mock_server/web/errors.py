@@ -62,7 +62,11 @@ def bad_request_details(violations: list[tuple[str, str]]) -> list[dict[str, Any
 
 def error_body(error: ApiError) -> bytes:
     # Google pretty-prints its JSON with two-space indentation.
-    return json.dumps(error.to_dict(), indent=2, ensure_ascii=False).encode()
+    text = json.dumps(error.to_dict(), indent=2, ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate quoted from the request: escape it rather than fail
+        return json.dumps(error.to_dict(), indent=2).encode()
 
 
 def error_response(error: ApiError) -> Response:
