@@ -15,6 +15,7 @@ from contract_tests.execution.runner import UsageError, plan, run
 from contract_tests.execution.target import TargetUnreachable
 from contract_tests.reporting.redact import redact
 from contract_tests.reporting.report import ProgressBar, summary_table, write_junit, write_reports
+from contract_tests.reporting.results import RunResult
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "catalogue_markdown", "config_from_args", "main"]
 
@@ -64,7 +65,10 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image-size", action="append", default=[], help="only request these sizes (repeatable)")
     parser.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default: derandomised)")
     parser.add_argument("--api-version", default="v1beta", choices=("v1beta", "v1"))
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
+    parser.add_argument("--timeout", type=float, default=120.0,
+                        help="seconds per request, the whole body included (a deadline, not a per-read timeout)")
+    parser.add_argument("--max-response-bytes", type=int, default=RunConfig.max_response_bytes, metavar="N",
+                        help="largest response body taken in; a larger one is a finding (default 128 MiB)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,6 +96,7 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str] | None = 
         required_auth=tuple(args.require_auth), checks=checks, max_examples=args.max_examples,
         max_requests=args.max_requests, budget_usd=args.budget_usd, rate_limit_per_min=args.rate_limit,
         seed=args.seed, api_version=args.api_version, timeout_s=args.timeout,
+        max_response_bytes=args.max_response_bytes,
         price_overrides=dict(args.price), image_sizes=tuple(args.image_size),
         probe_wrong_key=not args.no_wrong_key_probe,
     )
@@ -134,6 +139,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         _list_checks(args.markdown)
         return EXIT_OK
     config = config_from_args(args)
+    try:
+        return _main(args, config)
+    except Exception as error:  # never a traceback: one redacted line, and "could not test"
+        print(f"gemini-contract: internal error: {redact(f'{type(error).__name__}: {error}', config.secrets())}",
+              file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _main(args: argparse.Namespace, config: RunConfig) -> int:
     secrets = config.secrets()
     try:
         if args.command == "plan":
@@ -148,6 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except TargetUnreachable as error:
         print(f"gemini-contract: target unreachable: {redact(str(error), secrets)}", file=sys.stderr)
+        # The report says so too: CI keeps an artefact that explains the red build.
+        result = RunResult(target=config.base_url, checks=[], exchanges=[], requests=0, estimated_cost_usd=0.0,
+                           stopped=f"target unreachable: {error}")
+        _write_outputs(args, result, secrets)
         return EXIT_USAGE
     print(redact(summary_table(result), secrets))
     for check in result.checks:
@@ -155,9 +173,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             failure = record.failure
             print(redact(f"\n{check.id}: {failure.message} at {failure.pointer or '/'} ({record.request})\n"
                               f"  expected {failure.expected!r}, got {failure.actual!r}\n{record.reproducer}", secrets))
+    _write_outputs(args, result, secrets)
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def _write_outputs(args: argparse.Namespace, result: RunResult, secrets: tuple[str, ...]) -> None:
     if args.report_dir is not None:
         write_reports(result, args.report_dir, secrets)
         print(f"reports in {args.report_dir}/ (report.json, report.html, junit.xml)")
     if args.junit_xml is not None:
         write_junit(result, args.junit_xml, secrets)
-    return EXIT_FAILED if result.failed else EXIT_OK

@@ -64,6 +64,8 @@ class RunConfig:
     wrong_api_key: str = "AIzaSy-contract-suite-deliberately-wrong-key"
     # False for endpoints that accept any key by design (the fake without --api-key).
     probe_wrong_key: bool = True
+    # Largest response body taken in (Google's 4K images make tens of MB); past it the response is a finding.
+    max_response_bytes: int = 128 * 1024 * 1024
 
     @property
     def loopback(self) -> bool:

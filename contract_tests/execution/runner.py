@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from contract_tests.checks import CHECKS, Check, CheckContext, Skip
+from contract_tests.checks import CHECKS, Check, CheckContext, Failure, Skip
 from contract_tests.checks.schema import summarise
 from contract_tests.config import RunConfig
 from contract_tests.execution.budget import BudgetExhausted, Pricing
@@ -173,6 +173,10 @@ def _judge(checks: Sequence[Check], target: Target, context: CheckContext) -> li
                 if str(skip) not in ("purpose", *result.skip_reasons):
                     result.skip_reasons.append(str(skip))
                 continue
+            except (RecursionError, ValueError, TypeError, KeyError, IndexError, AttributeError) as crash:
+                # A response hostile enough to break a check is itself the finding, never a traceback.
+                failures = [Failure(f"the response could not be judged ({type(crash).__name__})", "",
+                                    "a response this check can read", str(crash)[:200])]
             result.evaluated.append(exchange.index)
             if failures and exchange.index not in reproducers:
                 reproducers[exchange.index] = curl_reproducer(exchange.case, config.base_url, config.api_version,

@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
+from urllib.parse import quote
 
 from schemas.wire.casing import map_strings
 
-__all__ = ["REDACTED", "AuthStyle", "extract_api_key", "redact_document", "redact_text", "worth_redacting"]
+__all__ = [
+    "REDACTED", "AuthStyle", "extract_api_key", "redact_bytes", "redact_document", "redact_text", "worth_redacting",
+]
 
 AuthStyle = Literal["header", "query", "bearer"]
 REDACTED = "[REDACTED]"
@@ -51,13 +54,60 @@ def worth_redacting(secrets: Iterable[str]) -> list[str]:
     return [secret for secret in secrets if len(secret) >= MIN_SECRET_CHARS]
 
 
+FRAGMENT_CHARS = 8
+"""Runs of at least this many characters of a known secret are removed too: a key that something echoed
+in part (or cut) must not survive as a recognisable piece."""
+
+
+def _fragment_spans(text: str, secret: str) -> list[tuple[int, int]]:
+    """(start, end) of every maximal run of ``text`` that is a piece of ``secret`` of FRAGMENT_CHARS or more."""
+    windows = {secret[i:i + FRAGMENT_CHARS]: i for i in range(len(secret) - FRAGMENT_CHARS, -1, -1)}
+    if not any(window in text for window in windows):  # the common case: a few C-speed scans
+        return []
+    spans: list[tuple[int, int]] = []
+    pattern = re.compile("|".join(map(re.escape, windows)))
+    position = 0
+    while (match := pattern.search(text, position)) is not None:
+        start, end, offset = match.start(), match.end(), windows[match.group()]
+        left = offset
+        while start > 0 and left > 0 and text[start - 1] == secret[left - 1]:
+            start, left = start - 1, left - 1
+        right = offset + FRAGMENT_CHARS
+        while end < len(text) and right < len(secret) and text[end] == secret[right]:
+            end, right = end + 1, right + 1
+        spans.append((start, end))
+        position = end
+    return spans
+
+
+def _without_fragments(text: str, secret: str) -> str:
+    spans = _fragment_spans(text, secret)
+    if not spans:
+        return text
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [text[last:start], REDACTED]
+        last = end
+    return "".join(pieces) + text[last:]
+
+
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with every API key removed: known secrets verbatim, and anything in a key position."""
+    """``text`` with every API key removed: known secrets verbatim and in pieces, and anything in a key position."""
     for secret in worth_redacting(secrets):
         text = text.replace(secret, REDACTED)
+        if len(secret) >= 2 * FRAGMENT_CHARS:
+            text = _without_fragments(text, secret)
     for pattern in _KEY_PATTERNS:
         text = pattern.sub(lambda match: match.group(1) + REDACTED, text)
     return text
+
+
+def redact_bytes(data: bytes, secrets: Iterable[str] = ()) -> bytes:
+    """``data`` with every known secret (verbatim or URL-encoded) replaced; for bodies stored before checks."""
+    for secret in worth_redacting(secrets):
+        for form in {secret, quote(secret, safe="")}:
+            data = data.replace(form.encode(), REDACTED.encode())
+    return data
 
 
 def redact_document(value: Any, secrets: Iterable[str] = ()) -> Any:
