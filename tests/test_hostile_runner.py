@@ -168,8 +168,8 @@ def test_a_deeply_nested_answer_is_a_finding_with_a_report_not_a_traceback(serve
 
 def test_a_huge_answer_is_cut_at_the_size_cap(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     base_url = serve(_huge_app())
-    done, _ = _run(base_url, *MINIMAL, "--checks", "models_endpoint,bounded_response", "--max-response-bytes", "1000000",
-                   "--report-dir", str(tmp_path))
+    done, _ = _run(base_url, *MINIMAL, "--checks", "models_endpoint,bounded_response",
+                   "--max-response-bytes", "1000000", "--report-dir", str(tmp_path))
     assert "Traceback" not in done.stderr + done.stdout
     assert done.returncode == 1, done.stderr[-2000:]
     assert "1000000" in json.dumps(_report(tmp_path))
