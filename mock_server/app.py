@@ -16,6 +16,7 @@ from mock_server.api.generate import count_tokens, generate_content
 from mock_server.api.models import get_model, list_models, resolve_model
 from mock_server.api.streaming import stream_generate_content
 from mock_server.instrument.admin import admin_routes
+from mock_server.instrument.admin_guard import AdminGuardMiddleware
 from mock_server.instrument.journal import JournalMiddleware
 from mock_server.instrument.replay import ReplayMiddleware
 from mock_server.instrument.scenarios import ScenarioFault, fault_response
@@ -71,7 +72,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/{version}/models/{target:path}", get_model, methods=["GET"]),
         *files.routes(),
     ]
-    middleware = [Middleware(GuardMiddleware), Middleware(JournalMiddleware)]
+    middleware = [Middleware(GuardMiddleware), Middleware(JournalMiddleware),
+                  Middleware(AdminGuardMiddleware, settings.admin_keys or settings.api_keys)]
     if settings.replay_dir:
         middleware.append(Middleware(ReplayMiddleware, settings.replay_dir, settings.replay_miss))
     if settings.defect:

@@ -10,11 +10,12 @@ from typing import Any
 
 import uvicorn
 
+from mock_server.hardening_cli import add_hardening_options, exposure_warning, hardening_settings
 from mock_server.instrument_cli import INSTRUMENT_COMMANDS, add_instrument_options, instrument_settings
 from mock_server.session_cli import add_session_options, session_settings
 from mock_server.settings import ENV_VAR, Settings
 
-__all__ = ["SUBCOMMANDS", "add_server_options", "main", "settings_from_args"]
+__all__ = ["SUBCOMMANDS", "add_server_options", "exposure_warning", "main", "settings_from_args"]
 
 SubcommandSetup = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 SUBCOMMANDS: list[SubcommandSetup] = [*INSTRUMENT_COMMANDS]
@@ -26,7 +27,8 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
     parser.add_argument("--api-key", action="append", default=[], dest="api_keys", metavar="KEY",
-                        help="accept only this key (repeatable); without it any non-empty key is accepted")
+                        help="accept only this key (repeatable; or GEMINI_MOCK_API_KEYS=k1,k2, which ps cannot "
+                             "show); without it any non-empty key is accepted")
     parser.add_argument("--seed", type=int, default=0, help="seed for image content and token counts")
     parser.add_argument("--image-format", choices=["png", "jpeg", "mixed"], default="png",
                         help="output image encoding; 'mixed' varies per request like Gemini 3 Pro Image")
@@ -42,20 +44,25 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
                         help="inject one contract violation (contract-suite self-test; see docs)")
     add_instrument_options(parser)
     add_session_options(parser)
+    add_hardening_options(parser)
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(
-        host=args.host, port=args.port, workers=args.workers, api_keys=tuple(args.api_keys), seed=args.seed,
+        host=args.host, port=args.port, workers=args.workers, seed=args.seed,
         image_format=args.image_format, payload=args.payload, unknown_image_size=args.unknown_image_size,
         signing_secret=args.signing_secret, max_body_bytes=args.max_body_bytes, defect=args.defect,
         **instrument_settings(args),
         **session_settings(args),
+        **hardening_settings(args),
     )
 
 
 def run_server(settings: Settings, log_level: str = "info") -> int:
+    warning = exposure_warning(settings)
+    if warning:
+        print(warning, file=sys.stderr)
     # uvicorn's access log prints query strings, which can hold ?key=: it stays off.
     options: dict[str, Any] = {
         "host": settings.host, "port": settings.port, "log_level": log_level, "access_log": False,
