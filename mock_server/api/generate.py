@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -29,6 +30,7 @@ from schemas import ModelProfile
 __all__ = ["count_tokens", "generate_content", "prepare", "rendered_for"]
 
 _CACHEABLE_BODY_BYTES = 64 * 1024
+_T = TypeVar("_T")
 
 
 def _file_resolver(runtime: Runtime) -> FileResolver | None:
@@ -55,12 +57,16 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
         if cached is not None:
             image_request, reply = cached
             return image_request, reply.with_changes(response_id=new_response_id())
-    document = parse_json_body(body)
-    image_request = read_generate_request(
-        document, profile.model_id, unknown_image_size=runtime.settings.unknown_image_size,
-        files=_file_resolver(runtime),
-    )
-    reply = plan_reply(image_request, runtime.settings)
+
+    def read_and_plan() -> tuple[ImageRequest, Reply]:
+        document = parse_json_body(body)
+        image_request = read_generate_request(
+            document, profile.model_id, unknown_image_size=runtime.settings.unknown_image_size,
+            files=_file_resolver(runtime),
+        )
+        return image_request, plan_reply(image_request, runtime.settings)
+
+    image_request, reply = await _off_loop_if_large(body, read_and_plan)
     if cache_key is not None:
         runtime.planned.put(cache_key, (image_request, reply))
     return image_request, reply
@@ -84,7 +90,12 @@ async def generate_content(request: Request, profile: ModelProfile) -> Response:
 async def count_tokens(request: Request, profile: ModelProfile) -> Response:
     """Prompt tokens for ``contents`` or a whole ``generateContentRequest``, as Gemini mode sends."""
     runtime = runtime_of(request)
-    document = parse_json_body(await read_body(request))
+    body = await read_body(request)
+    return json_response(await _off_loop_if_large(body, lambda: _count(body, profile, runtime)))
+
+
+def _count(body: bytes, profile: ModelProfile, runtime: Runtime) -> dict[str, Any]:
+    document = parse_json_body(body)
     counted = read_validated(document, "count_tokens_request")
     inner: dict[str, Any] = counted.get("generateContentRequest") or {"contents": counted.get("contents", [])}
     inner.pop("model", None)
@@ -95,8 +106,15 @@ async def count_tokens(request: Request, profile: ModelProfile) -> Response:
         inner, profile.model_id, unknown_image_size="fallback", files=_file_resolver(runtime),
     )
     total = image_request.prompt_text_tokens + image_request.prompt_image_tokens
-    body = {
+    return {
         "totalTokens": total,
         "promptTokensDetails": prompt_details(image_request.prompt_text_tokens, image_request.prompt_image_tokens),
     }
-    return json_response(body)
+
+
+async def _off_loop_if_large(body: bytes, work: Callable[[], _T]) -> _T:
+    """``work()``: in a worker thread for large bodies (20,000 parts once held the loop for seconds),
+    inline for small ones (a thread hop costs more than reading them)."""
+    if len(body) > _CACHEABLE_BODY_BYTES:
+        return await run_in_threadpool(work)
+    return work()

@@ -131,8 +131,8 @@ def summarize_request(
     """
     limits = limits or SummaryLimits()
     header_map: dict[str, str] = {}
-    for name, value in headers:
-        header_map[name.decode("latin-1").lower()] = value.decode("latin-1")
+    for raw_name, raw_value in headers:
+        header_map[raw_name.decode("latin-1").lower()] = raw_value.decode("latin-1")
     query_pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     query_map = dict(query_pairs)
     secrets = request_secrets(header_map, query_map, configured_secrets)

@@ -9,6 +9,7 @@ import json
 import logging
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -93,6 +94,8 @@ class GuardMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            log.debug("client disconnected before its request was read")  # nobody left to answer
         except Exception:
             log.exception("unhandled error")  # to our log only; the client sees the envelope
             if not started:
