@@ -62,11 +62,10 @@ class Settings:
     replay_miss: Literal["fake", "error"] = "fake"  # a request no cassette matches: fake answer or 404
     extra: dict[str, Any] = field(default_factory=dict)
     # Issue 12 (hostile input): keys for /_mock/* (else the API keys guard it; none: open to local tooling),
-    # the journal's byte budget, the largest input image decoded, and pixels decoded at once.
+    # the journal's byte budget, and the largest input image decoded (decodes run one at a time).
     admin_keys: tuple[str, ...] = ()
     journal_max_bytes: int = 16 * 1024 * 1024
     max_input_pixels: int = 50_000_000
-    decode_pixel_budget: int = 50_000_000
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -25,6 +25,8 @@ __all__ = [
     "read_validated", "sniff_mime",
 ]
 
+MAX_INPUT_PIXELS = 50_000_000  # the default of Settings.max_input_pixels (docs/security.md)
+
 FileResolver = Callable[[str], tuple[str, bytes]]
 """Maps a ``fileData.fileUri`` to (mimeType, bytes); raises ApiError for unknown files."""
 
@@ -240,6 +242,7 @@ def _image_size(config: dict[str, Any], profile: ModelProfile, unknown_size: str
 
 def read_generate_request(
     document: Any, model: str, *, unknown_image_size: str = "reject", files: FileResolver | None = None,
+    max_input_pixels: int = MAX_INPUT_PIXELS,
 ) -> ImageRequest:
     """Check a generateContent body for ``model`` against the schema and the model's profile."""
     book = load_profile_book()
@@ -271,6 +274,9 @@ def read_generate_request(
         raise ApiError.named("aspect_ratio", choices=_choices(profile.aspect_ratios))
     size = _image_size(image_config, profile, unknown_image_size)
     images = _read_images(body, profile, files)
+    # Sizes come from the image headers: a decompression bomb is refused before a pixel is decoded.
+    if any((image.width or 0) * (image.height or 0) > max_input_pixels for image in images):
+        raise ApiError.named("undecodable_image")
     if len(images) > profile.max_input_images:
         raise ApiError.named("too_many_images", count=len(images), model=profile.model_id,
                              limit=profile.max_input_images)

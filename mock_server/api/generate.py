@@ -62,7 +62,7 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
         document = parse_json_body(body)
         image_request = read_generate_request(
             document, profile.model_id, unknown_image_size=runtime.settings.unknown_image_size,
-            files=_file_resolver(runtime),
+            files=_file_resolver(runtime), max_input_pixels=runtime.settings.max_input_pixels,
         )
         return image_request, plan_reply(image_request, runtime.settings)
 
@@ -104,6 +104,7 @@ def _count(body: bytes, profile: ModelProfile, runtime: Runtime) -> dict[str, An
     # Counting shares the generate path's reading of images and text, so the numbers agree.
     image_request = read_generate_request(
         inner, profile.model_id, unknown_image_size="fallback", files=_file_resolver(runtime),
+        max_input_pixels=runtime.settings.max_input_pixels,
     )
     total = image_request.prompt_text_tokens + image_request.prompt_image_tokens
     return {
