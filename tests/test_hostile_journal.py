@@ -32,7 +32,7 @@ def test_a_configured_key_is_redacted_wherever_the_client_puts_it() -> None:
                  headers={"x-goog-api-key": KEY})
     fake.request("POST", f"/v1beta/models/{MODEL}:generateContent", json=text_request(f"body {KEY}"),
                  headers={"authorization": f"Bearer {KEY}"})
-    response = fake.request("GET", "/_mock/requests")
+    response = fake.request("GET", "/_mock/requests", headers={"x-goog-api-key": KEY})
     assert response.status_code == 200
     assert len(response.json()["requests"]) == 4
     _assert_no_fragment(response.text)
@@ -53,7 +53,7 @@ def test_redaction_happens_before_long_strings_are_cut() -> None:
         fake.generate(MODEL, text_request(prompt), key=KEY)
         body = b'{"contents": [{"parts": [{"text": "' + b"r" * offset + KEY.encode() + b"s" * 4096 + b'"}]} oops'
         fake.generate(MODEL, body, key=KEY)
-    text = fake.request("GET", "/_mock/requests").text
+    text = fake.request("GET", "/_mock/requests", headers={"x-goog-api-key": KEY}).text
     _assert_no_fragment(text)
 
 
