@@ -115,7 +115,11 @@ def _trickle_app(seconds: float = 60.0) -> object:
         try:
             while time.monotonic() < deadline:
                 await send({"type": "http.response.body", "body": b" ", "more_body": True})
-                await asyncio.sleep(0.1)
+                try:  # doubles as the 100 ms pause; a client that left ends the trickle
+                    if (await asyncio.wait_for(receive(), 0.1))["type"] == "http.disconnect":
+                        return
+                except TimeoutError:
+                    continue
             await send({"type": "http.response.body", "body": b"{}"})
         except OSError:
             return

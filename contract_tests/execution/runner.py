@@ -216,10 +216,10 @@ def run(config: RunConfig, transport: httpx.BaseTransport | httpx.AsyncBaseTrans
             _send_all(target, config, purposes)
         except BudgetExhausted as error:
             stopped = str(error)
-        except TargetUnreachable:
+        except TargetUnreachable as error:
             if not any(exchange.status is not None for exchange in target.exchanges):
                 raise
-            stopped = "the target stopped answering"
+            stopped = f"the target stopped answering: {target.redact(str(error))}"
         results = _judge(checks, target, CheckContext(config))
         summary = {
             "models": list(config.models), "auth": config.auth, "max_examples": config.max_examples,

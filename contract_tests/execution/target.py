@@ -20,6 +20,7 @@ from schemas.wire.casing import map_strings
 __all__ = ["KEY_PLACEHOLDER", "Target", "TargetUnreachable", "curl_reproducer"]
 
 _ELIDE_OVER = 4096
+_MAX_LATE_IN_A_ROW = 3
 
 
 class TargetUnreachable(Exception):
@@ -98,6 +99,7 @@ class Target:
         self.budget = budget or Budget(config.max_requests, config.budget_usd)
         self.limiter = RateLimiter(config.rate_limit_per_min)
         self.exchanges: list[Exchange] = []
+        self._late_in_a_row = 0
         self._on_exchange = on_exchange
         sync_transport: httpx.BaseTransport | None
         if isinstance(transport, httpx.AsyncBaseTransport):
@@ -166,6 +168,11 @@ class Target:
         exchange.cost_usd = self._actual_cost(case, exchange)
         self.budget.settle(reserved, exchange.cost_usd)
         self._record(exchange)
+        late = exchange.problem is not None and "deadline" in exchange.problem
+        self._late_in_a_row = self._late_in_a_row + 1 if late else 0
+        if self._late_in_a_row >= _MAX_LATE_IN_A_ROW:  # each costs a whole deadline: stop, the verdict is in
+            raise TargetUnreachable(f"{_MAX_LATE_IN_A_ROW} responses in a row missed the {config.timeout_s:g} s "
+                                    "deadline")
         return exchange
 
     def _receive(self, request: httpx.Request, exchange: Exchange, deadline: float) -> None:
