@@ -24,6 +24,7 @@ from mock_server.runtime import Runtime
 from mock_server.settings import Settings
 from mock_server.web.errors import ApiError, GuardMiddleware, error_response
 from mock_server.web.http import check_version, require_key
+from mock_server.web.log_redaction import install_log_redaction
 from schemas import ModelProfile
 
 __all__ = ["MODEL_ACTIONS", "app_from_env", "create_app"]
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=middleware,
     )
     app.router.redirect_slashes = False  # Google answers /v1beta/files/ with a 404 envelope, not a 307
+    install_log_redaction((*settings.api_keys, *settings.admin_keys))
     app.state.settings = settings
     app.state.runtime = Runtime.create(settings)
     files.install(app.state.runtime)

@@ -6,6 +6,7 @@ import base64
 import gc
 import tracemalloc
 
+import pytest
 from conftest import InProcess, png_bytes, text_request
 
 from mock_server.settings import Settings
@@ -98,3 +99,16 @@ def test_journal_has_a_byte_budget_as_well_as_an_entry_count() -> None:
     assert 0 < len(entries) < 300
     assert entries[-1]["prompt"].startswith("prompt 299 ")
     assert len(response.content) < 3 * 64 * 1024  # what is stored is what is listed, give or take formatting
+
+
+def test_logs_are_redacted_traceback_included(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    InProcess(Settings(api_keys=(KEY,)))
+    log = logging.getLogger("gemini_mock")
+    try:
+        raise ValueError(f"upstream echoed {KEY[:20]} and ?key={KEY}")
+    except ValueError:
+        log.exception("failed for %s", KEY)
+    assert "failed for" in caplog.text and "ValueError" in caplog.text
+    _assert_no_fragment(caplog.text)
