@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -59,13 +60,19 @@ FRAGMENT_CHARS = 8
 in part (or cut) must not survive as a recognisable piece."""
 
 
+@lru_cache(maxsize=256)
+def _windows(secret: str) -> tuple[dict[str, int], re.Pattern[str]]:
+    """Every FRAGMENT_CHARS-long piece of ``secret`` (with its offset), and a pattern finding any of them."""
+    windows = {secret[i:i + FRAGMENT_CHARS]: i for i in range(len(secret) - FRAGMENT_CHARS, -1, -1)}
+    return windows, re.compile("|".join(map(re.escape, windows)))
+
+
 def _fragment_spans(text: str, secret: str) -> list[tuple[int, int]]:
     """(start, end) of every maximal run of ``text`` that is a piece of ``secret`` of FRAGMENT_CHARS or more."""
-    windows = {secret[i:i + FRAGMENT_CHARS]: i for i in range(len(secret) - FRAGMENT_CHARS, -1, -1)}
+    windows, pattern = _windows(secret)
     if not any(window in text for window in windows):  # the common case: a few C-speed scans
         return []
     spans: list[tuple[int, int]] = []
-    pattern = re.compile("|".join(map(re.escape, windows)))
     position = 0
     while (match := pattern.search(text, position)) is not None:
         start, end, offset = match.start(), match.end(), windows[match.group()]
