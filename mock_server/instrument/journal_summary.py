@@ -12,13 +12,15 @@ are cut with a marker saying how long they were; deep or wide structures are cut
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from schemas.wire.redaction import REDACTED, extract_api_key, redact_text, worth_redacting
+from schemas.wire.redaction import REDACTED, extract_api_key, needs_redaction, redact_text, worth_redacting
 from schemas.wire.strict_json import JsonRejected, loads_strict, scrub_surrogates
 
 __all__ = ["SECRET_HEADERS", "Summary", "SummaryLimits", "request_secrets", "summarize_request"]
@@ -51,16 +53,17 @@ class _Walker:
     """One summary's running state: the secrets, the limits and the bytes spent so far."""
 
     def __init__(self, secrets: Sequence[str], limits: SummaryLimits) -> None:
-        self.secrets = secrets
+        self.secrets = tuple(secrets)
         self.limits = limits
         self.spent = 0
+        self.margin = max((len(secret) for secret in self.secrets), default=0) + 256
 
     def text(self, value: str) -> str:
         """Redacted first, then cut: a key straddling the cut is already gone."""
         limit = self.limits.max_string
-        margin = max((len(secret) for secret in self.secrets), default=0) + 256
-        window = value if len(value) <= limit + margin else value[:limit + margin]
-        clean = scrub_surrogates(redact_text(window, self.secrets))
+        window = value if len(value) <= limit + self.margin else value[:limit + self.margin]
+        clean = redact_text(window, self.secrets) if needs_redaction(window, self.secrets) else window
+        clean = clean if clean.isascii() else scrub_surrogates(clean)
         if len(value) > limit:
             clean = clean[:limit] + f"... <{len(value)} chars, cut>"
         self.spent += len(clean) + 4
@@ -104,9 +107,33 @@ def request_secrets(headers: Mapping[str, str], query: Mapping[str, str], config
     return worth_redacting(([found[0]] if found else []) + list(configured))
 
 
+_SHARED_BODY_BYTES = 64 * 1024  # the planned-reply cache's limit (api/generate.py)
+_parsed_summaries: OrderedDict[tuple[int, tuple[str, ...]], tuple[Any, Any, int]] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def _parsed_body(walker: _Walker, parsed: Any) -> Any:
+    """The summary of a parsed body; repeated requests share one parsed body (the planned-reply cache),
+    so its summary is reused while that very object lives (the entry holds it, so ``id`` stays unique)."""
+    key = (id(parsed), walker.secrets)
+    with _parsed_lock:
+        cached = _parsed_summaries.get(key)
+    if cached is not None and cached[0] is parsed:
+        walker.spent += cached[2]
+        return cached[1]
+    before = walker.spent
+    summary = walker.value(parsed)
+    with _parsed_lock:
+        _parsed_summaries[key] = (parsed, summary, walker.spent - before)
+        while len(_parsed_summaries) > 256:
+            _parsed_summaries.popitem(last=False)
+    return summary
+
+
 def _body(walker: _Walker, raw: bytes, parsed: Any, has_parsed: bool) -> Any:
     if has_parsed:
-        return walker.value(parsed)
+        # Only small bodies are shared by repeated requests; caching a large one would keep its bytes alive.
+        return _parsed_body(walker, parsed) if len(raw) <= _SHARED_BODY_BYTES else walker.value(parsed)
     if not raw:
         return None
     if len(raw) <= walker.limits.max_parse_bytes:

@@ -15,7 +15,8 @@ from urllib.parse import quote
 from schemas.wire.casing import map_strings
 
 __all__ = [
-    "REDACTED", "AuthStyle", "extract_api_key", "redact_bytes", "redact_document", "redact_text", "worth_redacting",
+    "REDACTED", "AuthStyle", "extract_api_key", "needs_redaction", "redact_bytes", "redact_document", "redact_text",
+    "worth_redacting",
 ]
 
 AuthStyle = Literal["header", "query", "bearer"]
@@ -96,6 +97,20 @@ def _without_fragments(text: str, secret: str) -> str:
         pieces += [text[last:start], REDACTED]
         last = end
     return "".join(pieces) + text[last:]
+
+
+@lru_cache(maxsize=64)
+def _suspect_pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
+    """Finds anything ``redact_text`` could change: a secret or a piece of one, or a key-position word."""
+    pieces = [re.escape(secret) for secret in secrets if len(secret) < 2 * FRAGMENT_CHARS]
+    pieces += [re.escape(window) for secret in secrets if len(secret) >= 2 * FRAGMENT_CHARS
+               for window in _windows(secret)[0]]
+    return re.compile("|".join(["(?i:key|bearer)", *pieces]))
+
+
+def needs_redaction(text: str, secrets: Iterable[str] = ()) -> bool:
+    """Whether ``redact_text`` could change ``text``: one scan, for writers that handle many small strings."""
+    return _suspect_pattern(tuple(worth_redacting(secrets))).search(text) is not None
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
