@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_server.api import files
+from mock_server.api import files, interactions
 from mock_server.api.generate import count_tokens, generate_content
 from mock_server.api.models import get_model, list_models, resolve_model
-from mock_server.api.streaming import stream_generate_content
+from mock_server.api.streaming import label_stream_error, stream_generate_content
 from mock_server.instrument.admin import admin_routes
 from mock_server.instrument.admin_guard import AdminGuardMiddleware
 from mock_server.instrument.journal import JournalMiddleware
@@ -46,8 +46,12 @@ async def model_action(request: Request) -> Response:
     handler = MODEL_ACTIONS.get(action)
     if not name or handler is None:
         raise ApiError.named("not_found_path")
-    require_key(request)
-    return await handler(request, resolve_model(name, version, action))
+    try:
+        require_key(request)
+        return await handler(request, resolve_model(name, version, action))
+    except ApiError as error:
+        label_stream_error(request, action, error)
+        raise
 
 
 async def on_api_error(_request: Request, exc: Exception) -> Response:
@@ -72,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/{version}/models/{target:path}", model_action, methods=["POST"]),
         Route("/{version}/models/{target:path}", get_model, methods=["GET"]),
         *files.routes(),
+        *interactions.routes(),
     ]
     middleware = [Middleware(GuardMiddleware), Middleware(JournalMiddleware),
                   Middleware(AdminGuardMiddleware, settings.admin_keys or settings.api_keys)]

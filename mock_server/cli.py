@@ -12,6 +12,7 @@ import uvicorn
 
 from mock_server.hardening_cli import add_hardening_options, exposure_warning, hardening_settings
 from mock_server.instrument_cli import INSTRUMENT_COMMANDS, add_instrument_options, instrument_settings
+from mock_server.interactions_cli import add_interactions_options, interactions_settings
 from mock_server.session_cli import add_session_options, session_settings
 from mock_server.settings import ENV_VAR, Settings
 
@@ -45,6 +46,7 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     add_instrument_options(parser)
     add_session_options(parser)
     add_hardening_options(parser)
+    add_interactions_options(parser)
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
@@ -56,6 +58,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         **instrument_settings(args),
         **session_settings(args),
         **hardening_settings(args),
+        **interactions_settings(args),
     )
 
 

@@ -66,6 +66,12 @@ class Settings:
     admin_keys: tuple[str, ...] = ()
     journal_max_bytes: int = 16 * 1024 * 1024
     max_input_pixels: int = 50_000_000
+    # Issue 9 (Interactions API, docs/interactions.md): DELETE answers "ok" (documented) or 501
+    # "not_implemented" (observed Aug 2026); stored interactions are bounded in bytes and expire
+    # (Google: 55 days on paid tiers).
+    interactions_delete: Literal["ok", "not_implemented"] = "ok"
+    interactions_store_bytes: int = 256 * 1024 * 1024
+    interactions_ttl_seconds: int = 55 * 24 * 3600
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)

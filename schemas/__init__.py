@@ -41,6 +41,12 @@ SCHEMA_NAMES = (
     "file",
     "list_files",
     "create_file_request",
+    # The Interactions API (schemas/interactions/, issue 9).
+    "interactions/content",
+    "interactions/create_request",
+    "interactions/interaction",
+    "interactions/sse_event",
+    "interactions/error",
 )
 
 

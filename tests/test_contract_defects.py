@@ -29,6 +29,17 @@ EXPECTED: dict[str, set[str]] = {
     "error_without_envelope": {"error_envelope"},
     "double_encoded_error": {"error_envelope"},
     "server_error_on_bad_input": {"error_envelope", "not_a_server_error"},
+    # Interactions (mock_server/instrument/interactions_defects.py). Ignoring previous_interaction_id
+    # also loses the first image's ratio and stops refusing unknown ids.
+    "interactions_rpc_errors": {"interactions_error_envelope"},
+    "interactions_usage_mismatch": {"interactions_usage"},
+    "interactions_wrong_dimensions": {"interactions_image_dimensions"},
+    "interactions_camel_case": {"interactions_schema"},
+    "interactions_wrong_model": {"interactions_model_identity"},
+    "interactions_no_image": {"interactions_image_present"},
+    "interactions_stream_order": {"interactions_stream_order"},
+    "interactions_ignores_previous": {"interactions_continuation", "interactions_image_dimensions",
+                                      "interactions_error_envelope"},
 }
 
 
@@ -51,6 +62,8 @@ def test_every_defect_is_covered_and_every_check_is_shown_failing() -> None:
     assert shown >= {"image_dimensions", "image_payload", "usage_arithmetic", "model_identity",
                      "response_schema_conformance", "thought_signatures", "image_present_or_explained",
                      "error_envelope", "not_a_server_error"}
+    # Every Interactions check is shown failing by its own defect mode.
+    assert shown >= {check_id for check_id in CHECKS if check_id.startswith("interactions_")}
 
 
 def test_the_fake_passes_every_check() -> None:
@@ -67,6 +80,7 @@ def test_defect_fails_its_checks_and_only_them(defect: str) -> None:
     passed = {check_id for check_id, status in statuses(result).items() if status == "passed"}
     # Unrelated checks pass; a check only skips when the defect removed what it judges (no image at all).
     allowed_skips = {"image_payload", "image_dimensions"} if defect == "stop_without_image" else set()
+    allowed_skips |= {"interactions_image_dimensions"} if defect == "interactions_no_image" else set()
     assert unrelated - passed <= allowed_skips
     for check in result.checks:
         for record in check.failures:

@@ -99,7 +99,9 @@ def test_the_real_example_positions_are_one_based(fake: InProcess) -> None:
     image = next(p for p in _answer_parts(fake) if "inlineData" in p)
     unsigned = {"inlineData": image["inlineData"]}
     status = error_of(fake.generate(PRO, _turns([unsigned])))
-    assert status["message"] == "Image part is missing a thought_signature in content position 2, part position 1."
+    assert status["message"] == ("Image part is missing a thought_signature in content position 2, part position 1. "
+                                 "Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures"
+                                 "#model-behavior for more details.")
     assert status["status"] == "INVALID_ARGUMENT"
 
 

@@ -75,12 +75,14 @@ def test_sse_framing_order_and_usage(fake: InProcess) -> None:
     check_chunks(chunks)
     thought_flags = [bool(c["candidates"][0]["content"]["parts"][0].get("thought")) for c in chunks]
     assert thought_flags == sorted(thought_flags, reverse=True) and thought_flags[0], "thoughts first"
-    last_parts = [c["candidates"][0]["content"]["parts"][0] for c in chunks if not
+    # Gemini 3 closes with an empty text event after the image (real-captures obs. 6).
+    assert chunks[-1]["candidates"][0]["content"] == {"parts": [{"text": ""}], "role": "model"}
+    last_parts = [c["candidates"][0]["content"]["parts"][0] for c in chunks[:-1] if not
                   c["candidates"][0]["content"]["parts"][0].get("thought")]
     assert "text" in last_parts[0] and "inlineData" in last_parts[-1], "then text, then the image"
     # The stream is the non-streamed answer, split: same parts, same final usage.
     whole = fake.generate(PRO, thinking_body()).json()
-    assert [p for c in chunks for p in c["candidates"][0]["content"]["parts"]] == \
+    assert [p for c in chunks[:-1] for p in c["candidates"][0]["content"]["parts"]] == \
         whole["candidates"][0]["content"]["parts"]
     assert chunks[-1]["usageMetadata"] == whole["usageMetadata"]
     assert chunks[0]["usageMetadata"]["thoughtsTokenCount"] == whole["usageMetadata"]["thoughtsTokenCount"]
@@ -103,9 +105,12 @@ def test_json_array_stream(fake: InProcess, alt: str | None) -> None:
 
 
 def test_errors_before_the_first_byte_are_plain_error_responses(fake: InProcess) -> None:
+    # Plain pretty JSON, labelled text/event-stream on alt=sse as Google labels it (obs. 9).
     unknown = stream(fake, "gemini-9-image", text_request())
-    assert (unknown.status_code, error_of(unknown)["status"]) == (404, "NOT_FOUND")
-    bad_ratio = stream(fake, PRO, text_request(aspectRatio="7:3"))
+    assert unknown.headers["content-type"] == "text/event-stream"
+    assert (unknown.status_code, unknown.json()["error"]["status"]) == (404, "NOT_FOUND")
+    assert "not supported for generateContent" in unknown.json()["error"]["message"]
+    bad_ratio = stream(fake, PRO, text_request(aspectRatio="7:3"), alt=None)
     assert (bad_ratio.status_code, error_of(bad_ratio)["status"]) == (400, "INVALID_ARGUMENT")
     assert stream(fake, PRO, text_request(), alt="xml").status_code == 400
     no_key = fake.request("POST", f"/v1beta/models/{PRO}:streamGenerateContent?alt=sse", json=text_request())

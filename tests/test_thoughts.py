@@ -93,9 +93,12 @@ def test_thought_parts_always_setting() -> None:
     assert any(p.get("thought") for p in parts)
 
 
-def test_non_thinking_model_ignores_include_thoughts(fake: InProcess) -> None:
-    body = thinking_request()
-    parts, usage = parts_of(fake, "gemini-2.5-flash-image", body)
+def test_non_thinking_model_refuses_a_thinking_config(fake: InProcess) -> None:
+    # Google's 2026 answer to thinkingConfig on 2.5 Flash Image (real-captures obs. 14).
+    response = fake.generate("gemini-2.5-flash-image", thinking_request())
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "Thinking is not enabled for this model"
+    parts, usage = parts_of(fake, "gemini-2.5-flash-image", text_request())
     assert not any(p.get("thought") or "thoughtSignature" in p for p in parts)
     assert "thoughtsTokenCount" not in usage
 

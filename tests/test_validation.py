@@ -179,7 +179,7 @@ def test_unsupported_modality_and_thinking_level(fake: InProcess) -> None:
     level = text_request() | {"generationConfig": {"thinkingConfig": {"thinkingLevel": "HIGH"}}}
     assert fake.generate(FLASH31, level).status_code == 200
     assert_error(fake.generate(FLASH25, level), 400, "INVALID_ARGUMENT",
-                 message="Thinking level is not supported for this model.")
+                 message="Thinking is not enabled for this model")
 
 
 def test_mixed_casing_at_any_depth_is_accepted(fake: InProcess) -> None:

@@ -19,7 +19,7 @@ from mock_server.web.errors import ApiError
 from mock_server.web.http import model_and_action
 from schemas import load_profile_book
 
-__all__ = ["contract_failures"]
+__all__ = ["carries_stream", "contract_failures"]
 
 _NOT_HERE = {"response_schema_conformance", "not_a_server_error", "status_code_conformance"}
 
@@ -52,9 +52,18 @@ def _case(exchange: Exchange) -> Any:
     return Case(purpose="generate", label="proxied", model=profile.model_id, document=document, expect=expect)
 
 
+def carries_stream(exchange: Exchange) -> bool:
+    """Whether the body is a stream of documents (SSE events or a JSON array), not one document.
+
+    ``exchange.streamed`` says how the answer was relayed: anything without Content-Length goes to
+    the client as it arrives. A chunked generateContent answer is still one document to judge."""
+    _model, action = model_and_action(exchange.path)
+    return action == "streamGenerateContent" or "event-stream" in exchange.response_header("content-type")
+
+
 def contract_failures(exchange: Exchange) -> list[str]:
     """``check_id: message`` for every contract check the exchange fails."""
-    if exchange.status != 200 or exchange.streamed:
+    if exchange.status != 200 or carries_stream(exchange):
         return []
     try:
         from contract_tests.checks import CHECKS, CheckContext, Skip

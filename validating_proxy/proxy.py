@@ -34,7 +34,7 @@ from mock_server.web.http import model_and_action
 from schemas import validator
 from schemas.wire.redaction import extract_api_key, redact_text, worth_redacting
 from schemas.wire.sse import parse_stream
-from validating_proxy.checks import contract_failures
+from validating_proxy.checks import carries_stream, contract_failures
 
 __all__ = ["ViolationObserver", "add_proxy_command", "create_proxy", "find_violations"]
 
@@ -75,7 +75,7 @@ def response_violations(exchange: Exchange) -> list[str]:
     if "json" not in content_type and "event-stream" not in content_type:
         return [f"response: content-type {content_type!r} is not JSON"] if exchange.status >= 400 or action else []
     try:
-        documents = parse_stream(body) if exchange.streamed and exchange.status < 400 else [json.loads(body)]
+        documents = parse_stream(body) if carries_stream(exchange) and exchange.status < 400 else [json.loads(body)]
     except (ValueError, UnicodeDecodeError):
         return ["response: body is not valid JSON"]
     if exchange.status >= 400:
@@ -93,7 +93,7 @@ def response_violations(exchange: Exchange) -> list[str]:
         return []
     found: list[str] = []
     for index, document in enumerate(documents):
-        where = f"response chunk {index}" if exchange.streamed else "response"
+        where = f"response chunk {index}" if carries_stream(exchange) else "response"
         schema = "error" if isinstance(document, dict) and "error" in document else name
         found += _schema_errors(document, schema, where)
     return found

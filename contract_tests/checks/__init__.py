@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from contract_tests.checks import bounds, errors, identity, images, protocol, schema, transport, usage
+from contract_tests.checks import bounds, errors, identity, images, interactions, protocol, schema, transport, usage
 from contract_tests.checks.base import CHECKS, Check, CheckContext, Failure, Severity, Skip
 
 __all__ = ["CHECKS", "Check", "CheckContext", "Failure", "Severity", "Skip"]
 
-# Catalogue order: HTTP first, then schema, images, tokens, identity, errors, protocol.
-_FAMILIES = (transport, bounds, schema, images, usage, identity, errors, protocol)
+# Catalogue order: HTTP first, then bounds, schema, images, tokens, identity, errors, protocol, Interactions.
+_FAMILIES = (transport, bounds, schema, images, usage, identity, errors, protocol, interactions)
 
 
 def _reorder() -> None:

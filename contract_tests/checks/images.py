@@ -8,10 +8,10 @@ from typing import Any
 from contract_tests.checks.base import GENERATING, CheckContext, Failure, Skip, check, success_body, walk_parts
 from contract_tests.generation.cases import Exchange
 from contract_tests.generation.images import decode_image, mime_of_bytes
-from schemas import load_profile_book, load_schema
+from schemas import ModelProfile, load_profile_book, load_schema
 from schemas.wire.b64 import decode_strict_base64 as decode_b64
 
-__all__ = ["final_images", "image_dimensions", "image_payload", "image_present_or_explained"]
+__all__ = ["expected_size", "final_images", "image_dimensions", "image_payload", "image_present_or_explained"]
 
 # Inferred ratios are not exact in real captures (facts §11.2): allow this relative deviation.
 _INFERRED_RATIO_TOLERANCE = 0.10
@@ -57,6 +57,14 @@ def image_payload(exchange: Exchange, context: CheckContext) -> Iterator[Failure
         raise Skip("no image in response")
 
 
+def expected_size(exchange: Exchange) -> tuple[ModelProfile, str]:
+    """The profile and canonical image size a request asked for; Skip when the model has no profile."""
+    profile = load_profile_book().get(exchange.case.model)
+    if profile is None or exchange.case.expect.image_size is None:
+        raise Skip("no profile for this model")
+    return profile, profile.canonical_image_size(exchange.case.expect.image_size) or profile.default_image_size
+
+
 def _ratio(width: int, height: int) -> float:
     return width / height
 
@@ -69,11 +77,8 @@ def image_dimensions(exchange: Exchange, context: CheckContext) -> Iterator[Fail
     looser: the output's shape must be within 10% of the accepted ratio nearest an input image's shape,
     because real outputs deviate from the table there."""
     document = success_body(exchange)
-    profile = load_profile_book().get(exchange.case.model)
+    profile, size = expected_size(exchange)
     expect = exchange.case.expect
-    if profile is None or expect.image_size is None:
-        raise Skip("no profile for this model")
-    size = profile.canonical_image_size(expect.image_size) or profile.default_image_size
     inferred = expect.aspect_ratio is None and bool(expect.input_images)
     seen = False
     for where, blob, thought in final_images(document):

@@ -26,6 +26,7 @@ from contract_tests.execution.scenarios import (
     thinking_model,
 )
 from contract_tests.execution.target import Target, TargetUnreachable, curl_reproducer
+from contract_tests.generation import interactions
 from contract_tests.generation.cases import Case, Exchange, Purpose
 from contract_tests.reporting.results import CheckResult, FailureRecord, RunResult
 from schemas import load_profile_book
@@ -115,12 +116,43 @@ def plan(config: RunConfig) -> Plan:
     model = thinking_model(config)
     if "multi_turn" in purposes and model:
         lines.append(PlanLine("multi-turn edit", 1, 1, pricing.per_image(model, cheapest_size(config, pricing, model))))
+    lines += _interactions_plan(config, pricing, purposes)
     if "generate" in purposes and examples:
         book = load_profile_book()
         worst = max(pricing.per_image(p.model_id, s) for p in map(book.get, config.models) if p
                     for s in allowed_sizes(config, p))
         lines.append(PlanLine("generated requests (Hypothesis)", examples, examples, examples * worst))
     return Plan(tuple(lines))
+
+
+def _interactions_plan(config: RunConfig, pricing: Pricing, purposes: set[Purpose]) -> list[PlanLine]:
+    """Plan lines of the Interactions cases: one image per valid request, refusals cost nothing."""
+    model = interactions.interactions_model(config)
+    price = pricing.per_image(model, cheapest_size(config, pricing, model))
+    lines = []
+    if "interactions_negative" in purposes:
+        lines.append(PlanLine("invalid interactions requests", len(interactions.negative_cases(config)), 0, 0.0))
+    valid = [purpose for purpose in ("interactions", "interactions_stream", "interactions_continuation")
+             if purpose in purposes or (purpose == "interactions" and "interactions_continuation" in purposes)]
+    if valid:
+        lines.append(PlanLine("interactions create, stream, edit", len(valid), len(valid), len(valid) * price))
+    return lines
+
+
+def _send_interactions(target: Target, config: RunConfig, purposes: set[Purpose]) -> None:
+    if "interactions_negative" in purposes:
+        for case in interactions.negative_cases(config):
+            target.send(case)
+    if not purposes & {"interactions", "interactions_stream", "interactions_continuation"}:
+        return
+    first = interactions.create_case(config, lambda model: cheapest_size(config, target.pricing, model))
+    if "interactions_stream" in purposes:
+        target.send(interactions.stream_case(first))
+    if purposes & {"interactions", "interactions_continuation"}:
+        exchange = target.send(first)
+        follow_up = interactions.continuation_case(exchange)
+        if "interactions_continuation" in purposes and follow_up is not None:
+            target.send(follow_up)
 
 
 def _send_all(target: Target, config: RunConfig, purposes: set[Purpose]) -> None:
@@ -151,6 +183,7 @@ def _send_all(target: Target, config: RunConfig, purposes: set[Purpose]) -> None
         follow_up = multi_turn_case(first_turns[model])
         if follow_up is not None:
             target.send(follow_up)
+    _send_interactions(target, config, purposes)
     if "generate" in purposes:
         explore(valid, examples, config.seed, target.send)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shlex
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ __all__ = ["KEY_PLACEHOLDER", "Target", "TargetUnreachable", "curl_reproducer"]
 
 _ELIDE_OVER = 4096
 _MAX_LATE_IN_A_ROW = 3
+_BILLED = ("generateContent", "streamGenerateContent", "interactions")
 
 
 class TargetUnreachable(Exception):
@@ -123,7 +125,7 @@ class Target:
     def worst_case_cost(self, case: Case) -> float:
         """What ``case`` may cost: one image at the requested size."""
         # Negative cases are expected to be refused; if one is not, ``settle`` charges what it returned.
-        if case.action not in ("generateContent", "streamGenerateContent") or case.purpose == "negative":
+        if case.action not in _BILLED or case.purpose in ("negative", "interactions_negative"):
             return 0.0
         return self.pricing.per_image(case.model, case.expect.image_size or "")
 
@@ -209,8 +211,12 @@ class Target:
             self._on_exchange(exchange)
 
     def _actual_cost(self, case: Case, exchange: Exchange) -> float:
-        if exchange.status != 200 or case.action not in ("generateContent", "streamGenerateContent"):
+        if exchange.status != 200 or case.action not in _BILLED:
             return 0.0
+        if case.action == "interactions":  # image blocks and image deltas, one per output image
+            text = exchange.body.decode("utf-8", "replace")
+            images = len(re.findall(r'"type": ?"image"', text))
+            return max(images, 0) * self.pricing.per_image(case.model, case.expect.image_size or "")
         # Count final images in the body (a stream's images are counted from its text, one per inlineData).
         text = exchange.body.decode("utf-8", "replace")
         images = max(text.count('"inlineData"') + text.count('"inline_data"'), 0)

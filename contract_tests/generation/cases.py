@@ -26,7 +26,8 @@ __all__ = [
 Casing = Literal["camel", "snake", "mixed"]
 B64Style = Literal["standard", "urlsafe", "urlsafe_unpadded"]
 # Why a request was sent; checks pick the exchanges whose purpose they judge.
-Purpose = Literal["generate", "casing", "auth", "negative", "multi_turn", "stream", "models"]
+Purpose = Literal["generate", "casing", "auth", "negative", "multi_turn", "stream", "models",
+                  "interactions", "interactions_stream", "interactions_continuation", "interactions_negative"]
 
 
 def _rekey(value: Any, casing: Casing, depth: int = 0) -> Any:
@@ -69,6 +70,8 @@ class Expectation:
     modalities: tuple[str, ...] = ()
     # For negative cases: the error_catalogue entry a conforming endpoint answers with.
     error: str | None = None
+    # For an Interactions continuation: the first turn's total_input_tokens.
+    previous_input_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,11 @@ class Case:
     wrong_key: bool = False
     query: dict[str, str] = field(default_factory=dict)
     expect: Expectation = field(default_factory=Expectation)
+    route: str = ""  # a path below /{version} for surfaces outside models/ (e.g. "/interactions")
 
     def path(self, api_version: str) -> str:
+        if self.route:
+            return f"/{api_version}{self.route}"
         if self.purpose == "models" and not self.model:
             return f"/{api_version}/models"
         suffix = f":{self.action}" if self.action else ""

@@ -10,7 +10,6 @@ extra key), source URIs under the reserved ``.invalid`` top-level domain, and an
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import urllib.parse
@@ -50,10 +49,7 @@ def synthetic_grounding(request: ImageRequest) -> dict[str, Any] | None:
     rendered = ("<!-- gemini-image-kit: synthetic grounding, no search was performed -->\n"
                 f'<div class="container"><div class="headline">Google Search suggestions</div>{chips}</div>')
     metadata: dict[str, Any] = {
-        "searchEntryPoint": {
-            "renderedContent": rendered,
-            "sdkBlob": base64.b64encode(f"synthetic:{digest}".encode()).decode(),
-        },
+        "searchEntryPoint": {"renderedContent": rendered},  # no sdkBlob on image models (obs. 31)
         "groundingChunks": chunks,
         "webSearchQueries": queries,
     }

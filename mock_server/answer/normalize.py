@@ -18,7 +18,7 @@ from typing import Any
 import schemas
 from schemas.wire.casing import camel_to_snake, snake_to_camel
 
-__all__ = ["Problem", "Shape", "normalize", "shape_of"]
+__all__ = ["Problem", "Shape", "enum_name", "normalize", "shape_of"]
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/_-]*={0,2}$")
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -36,6 +36,7 @@ class Shape:
     free_form: bool = False
     properties: dict[str, Shape] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # snake_case -> camelCase
+    rank: dict[str, int] = field(default_factory=dict)  # camelCase -> position among the properties
     required: tuple[str, ...] = ()
     items: Shape | None = None
     enum: frozenset[str] = frozenset()
@@ -85,6 +86,7 @@ def _compile(node: dict[str, Any], resolver: Any, seen: dict[str, Shape]) -> Sha
     for name, sub in node.get("properties", {}).items():
         shape.properties[name] = _compile(sub, resolver, seen)
         shape.aliases[camel_to_snake(name)] = name
+        shape.rank[name] = len(shape.rank)
     if "items" in node:
         shape.items = _compile(node["items"], resolver, seen)
     return shape
@@ -115,9 +117,30 @@ def _type_ok(value: Any, types: tuple[str, ...]) -> bool:
     return "number" in types and isinstance(value, str) and value in ("NaN", "Infinity", "-Infinity")
 
 
+@cache
+def _enum_numbers() -> dict[str, dict[int, str]]:
+    """Enum names by number, per proto enum type without its package (``schemas/proto_enums.json``)."""
+    tables: dict[str, list[str] | dict[str, int]] = schemas.load_json("proto_enums.json")["numbers"]
+    return {enum: ({number: name for name, number in table.items()} if isinstance(table, dict)
+                   else dict(enumerate(table))) for enum, table in tables.items()}
+
+
+def enum_name(proto_type: str, number: int) -> str | None:
+    """The name proto3 JSON's enum ``number`` stands for, or None when the enum has no such value."""
+    enum = ".".join(proto_type.split(".")[4:])  # drop "google.ai.generativelanguage.<version>"
+    return _enum_numbers().get(enum, {}).get(number)
+
+
 def _walk(value: Any, shape: Shape, path: str, problems: list[Problem]) -> Any:
     if shape.free_form:
         return value
+    if shape.enum and isinstance(value, int) and not isinstance(value, bool):
+        # proto3 JSON accepts an enum's number for its name (the legacy Python SDK sends them).
+        name = enum_name(shape.proto_type, value)
+        if name is None:
+            problems.append(Problem("invalid", path, proto_type=shape.proto_type, value=value))
+            return value
+        return name
     if not _type_ok(value, shape.types):
         # A repeated field given a scalar is reported with the element's type, as Google does.
         proto = shape.items.proto_type if shape.items and not shape.proto_type else shape.proto_type
@@ -142,16 +165,27 @@ def _walk_object(value: dict[str, Any], shape: Shape, path: str, problems: list[
     if not shape.properties:
         return value
     out: dict[str, Any] = {}
-    for key, item in value.items():
+    start = len(problems)
+    spans: list[tuple[int, int, int, int]] = []  # (field rank, position, first problem, end)
+    for position, (key, item) in enumerate(value.items()):
         name = key if key in shape.properties else shape.aliases.get(key) or shape.aliases.get(
             camel_to_snake(snake_to_camel(key))
         )
+        begin = len(problems)
         if name is None:
             problems.append(Problem("unknown", path, name=key))
+            spans.append((len(shape.properties), position, begin, begin + 1))
             continue
         if item is None:
             continue
         out[name] = _walk(item, shape.properties[name], _join(path, camel_to_snake(name)), problems)
+        spans.append((shape.rank[name], position, begin, len(problems)))
+    if len(problems) > start:
+        # Google reports a message's problems in field order (aspect_ratio before image_size however
+        # the document orders them), unknown names after the known fields' problems.
+        found = problems[start:]
+        problems[start:] = [problem for _r, _p, begin, end in sorted(spans)
+                            for problem in found[begin - start:end - start]]
     for name in shape.required:
         if name not in out:
             problems.append(Problem("required", _join(path, camel_to_snake(name)), name=camel_to_snake(name)))

@@ -15,6 +15,7 @@ from typing import Any
 from PIL import Image
 
 from mock_server.answer.normalize import Problem, normalize, render_value
+from mock_server.answer.response_format import image_options
 from mock_server.web.errors import ApiError, bad_request_details
 from schemas import ModelProfile, load_profile_book, validator
 from schemas.wire.b64 import decode_base64
@@ -118,8 +119,9 @@ def parse_json_body(body: bytes) -> Any:
         ) from exc
 
 
-def _problem_error(problems: list[Problem]) -> ApiError:
-    """All parse problems as one 400, messages joined by newlines as Google joins them."""
+def _problem_error(problems: list[Problem], api_version: str = "v1beta") -> ApiError:
+    """All parse problems as one 400, messages joined by newlines as Google joins them; type URLs
+    name the API version of the path (``…generativelanguage.v1.ImageResponseFormat…`` on /v1)."""
     violations: list[tuple[str, str]] = []
     for problem in problems:
         if problem.kind == "unknown":
@@ -133,7 +135,8 @@ def _problem_error(problems: list[Problem]) -> ApiError:
             text = ApiError.named("data_missing", path=problem.path, field=problem.name).message.strip()
         else:
             proto = problem.proto_type
-            proto = proto if proto.startswith("TYPE_") else f"type.googleapis.com/{proto}"
+            proto = proto if proto.startswith("TYPE_") else \
+                f"type.googleapis.com/{proto.replace('.v1beta.', f'.{api_version}.', 1)}"
             text = ApiError.named(
                 "invalid_value", path=problem.path, type=proto, value=render_value(problem.value)
             ).message
@@ -142,13 +145,13 @@ def _problem_error(problems: list[Problem]) -> ApiError:
     return ApiError(400, "INVALID_ARGUMENT", message, bad_request_details(violations))
 
 
-def read_validated(document: Any, schema_name: str) -> dict[str, Any]:
+def read_validated(document: Any, schema_name: str, api_version: str = "v1beta") -> dict[str, Any]:
     """``document`` in canonical form, checked against ``schemas/<schema_name>``."""
     if not isinstance(document, dict):
         raise ApiError.named("root_not_object")
     normalized, problems = normalize(document, schema_name)
     if problems:
-        raise _problem_error(problems)
+        raise _problem_error(problems, api_version)
     # The schema itself is the last word: anything the walk let through is still checked.
     for error in validator(schema_name).iter_errors(normalized):
         path = ".".join(str(part) for part in error.absolute_path)
@@ -242,14 +245,15 @@ def _image_size(config: dict[str, Any], profile: ModelProfile, unknown_size: str
 
 def read_generate_request(
     document: Any, model: str, *, unknown_image_size: str = "reject", files: FileResolver | None = None,
-    max_input_pixels: int = MAX_INPUT_PIXELS,
+    api_version: str = "v1beta", generating: bool = True, max_input_pixels: int = MAX_INPUT_PIXELS,
 ) -> ImageRequest:
-    """Check a generateContent body for ``model`` against the schema and the model's profile."""
+    """Check a generateContent body for ``model`` against the schema and the model's profile
+    (``generating=False``: for countTokens, which accepts what only generation refuses)."""
     book = load_profile_book()
     profile = book.get(model)
     if profile is None:
         raise LookupError(model)
-    body = read_validated(document, "generate_content_request")
+    body = read_validated(document, "generate_content_request", api_version)
     if not body.get("contents"):
         raise ApiError.named("contents_missing")
     for part in body.get("systemInstruction", {}).get("parts", []):
@@ -265,10 +269,12 @@ def read_generate_request(
     if "IMAGE" in modalities and generation.get("responseMimeType") not in (None, "", "text/plain"):
         raise ApiError.named("response_mime_type")
     thinking = generation.get("thinkingConfig", {})
+    if thinking and not profile.thinking and generating:
+        raise ApiError.named("thinking_not_enabled")
     level = thinking.get("thinkingLevel")
     if level is not None and profile.thinking_levels is not None and level not in profile.thinking_levels:
         raise ApiError.named("thinking_level_unsupported")
-    image_config = generation.get("imageConfig", {})
+    image_config = image_options(generation, generating=generating)
     ratio = image_config.get("aspectRatio")
     if ratio is not None and ratio not in profile.aspect_ratios:
         raise ApiError.named("aspect_ratio", choices=_choices(profile.aspect_ratios))

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_server.answer.reply import Reply, encode_reply, missing_images, new_response_id, plan_reply, render_reply
-from mock_server.answer.usage import prompt_details
+from mock_server.answer.token_count import count_tokens_document
 from mock_server.answer.validation import (
     FileResolver,
     ImageRequest,
@@ -57,12 +57,13 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
         if cached is not None:
             image_request, reply = cached
             return image_request, reply.with_changes(response_id=new_response_id())
+    version = str(request.path_params.get("version", "v1beta"))
 
     def read_and_plan() -> tuple[ImageRequest, Reply]:
         document = parse_json_body(body)
         image_request = read_generate_request(
             document, profile.model_id, unknown_image_size=runtime.settings.unknown_image_size,
-            files=_file_resolver(runtime), max_input_pixels=runtime.settings.max_input_pixels,
+            files=_file_resolver(runtime), api_version=version, max_input_pixels=runtime.settings.max_input_pixels,
         )
         return image_request, plan_reply(image_request, runtime.settings)
 
@@ -91,12 +92,13 @@ async def count_tokens(request: Request, profile: ModelProfile) -> Response:
     """Prompt tokens for ``contents`` or a whole ``generateContentRequest``, as Gemini mode sends."""
     runtime = runtime_of(request)
     body = await read_body(request)
-    return json_response(await _off_loop_if_large(body, lambda: _count(body, profile, runtime)))
+    version = str(request.path_params.get("version", "v1beta"))
+    return json_response(await _off_loop_if_large(body, lambda: _count(body, profile, runtime, version)))
 
 
-def _count(body: bytes, profile: ModelProfile, runtime: Runtime) -> dict[str, Any]:
+def _count(body: bytes, profile: ModelProfile, runtime: Runtime, version: str) -> dict[str, Any]:
     document = parse_json_body(body)
-    counted = read_validated(document, "count_tokens_request")
+    counted = read_validated(document, "count_tokens_request", version)
     inner: dict[str, Any] = counted.get("generateContentRequest") or {"contents": counted.get("contents", [])}
     inner.pop("model", None)
     if not inner.get("contents"):
@@ -104,13 +106,9 @@ def _count(body: bytes, profile: ModelProfile, runtime: Runtime) -> dict[str, An
     # Counting shares the generate path's reading of images and text, so the numbers agree.
     image_request = read_generate_request(
         inner, profile.model_id, unknown_image_size="fallback", files=_file_resolver(runtime),
-        max_input_pixels=runtime.settings.max_input_pixels,
+        api_version=version, generating=False, max_input_pixels=runtime.settings.max_input_pixels,
     )
-    total = image_request.prompt_text_tokens + image_request.prompt_image_tokens
-    return {
-        "totalTokens": total,
-        "promptTokensDetails": prompt_details(image_request.prompt_text_tokens, image_request.prompt_image_tokens),
-    }
+    return count_tokens_document(image_request)
 
 
 async def _off_loop_if_large(body: bytes, work: Callable[[], _T]) -> _T:

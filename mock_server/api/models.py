@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_server.web.errors import ApiError
 from mock_server.web.http import check_version, json_response, next_page_token, page_request, require_key
-from schemas import ModelProfile, load_profile_book
+from schemas import ModelProfile, error_catalogue, load_profile_book
 
 __all__ = ["get_model", "list_models", "resolve_model"]
 
@@ -20,7 +22,13 @@ def resolve_model(name: str, version: str, method: str) -> ModelProfile:
     model_id = name.removeprefix("models/")
     profile = load_profile_book().get(model_id)
     if profile is None or method not in profile.resource["supportedGenerationMethods"] + ["streamGenerateContent"]:
-        raise ApiError.named("model_not_found", model=model_id, version=version, method=method)
+        # The streaming method is named generateContent in this text too (obs. 9).
+        named = "generateContent" if method == "streamGenerateContent" else method
+        error = ApiError.named("model_not_found", model=model_id, version=version, method=named)
+        debug = error_catalogue()["errors"]["model_not_found"]["debugInfo"]
+        error.details = [{"@type": "type.googleapis.com/google.rpc.DebugInfo",
+                          "detail": debug.format(message=error.message, quoted=json.dumps(error.message))}]
+        raise error
     return profile
 
 

@@ -1,12 +1,18 @@
 """``:streamGenerateContent``: the planned reply, split into chunks, as SSE or one streamed JSON array.
 
 Chunk order follows the real stream (facts §6): every part is its own chunk, in reply order, so
-thought text and thought images come first, then the answer's text and image; the chunk with the
-last part carries ``finishReason`` (and ``groundingMetadata``), so no chunk is empty and the SDK's
+thought text and thought images come first, then the answer's text and image (2.5 Flash Image
+streams its text in word-sized deltas first, obs. 6). How the stream ends
+follows the captures (obs. 6, 7): 2.5 Flash Image puts ``finishReason`` (and ``groundingMetadata``)
+on the chunk with the last part; Gemini 3 models send a separate closing event
+``{"parts": [{"text": ""}], "role": "model"}`` + ``STOP`` after it, and the chunk before reports its
+thinking provisionally higher, revised down in the closing event. No chunk is empty, so the SDK's
 chat keeps the turn. Every chunk repeats ``modelVersion`` and the same ``responseId``, and a
 cumulative ``usageMetadata``: prompt and thought tokens in full from the first chunk (as in a
 captured Gemini stream), candidate tokens growing with the answer parts sent, the last chunk equal
-to the non-streamed response's usage.
+to the non-streamed response's usage. SSE answers carry ``Content-Disposition: attachment`` and
+Google's compact spacing (``{"a": 1,"b": 2}``); an error before the first byte is one plain pretty
+JSON body labelled ``text/event-stream`` (obs. 9).
 
 Framing, chosen by ``alt``:
 - ``alt=sse`` (what the SDKs send): ``data: <single-line JSON>`` events ended by ``\\r\\n\\r\\n``
@@ -24,6 +30,8 @@ stops after N chunks: no finishReason, and on the array path no closing ``]``.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -41,7 +49,10 @@ from mock_server.web.errors import JSON_CONTENT_TYPE, ApiError, error_body
 from schemas import ModelProfile, load_profile_book
 from schemas.wire.sse import SSE_CONTENT_TYPE, SSE_SEPARATORS
 
-__all__ = ["chunk_groups", "chunk_usage", "encode_chunks", "stream_generate_content"]
+__all__ = ["chunk_groups", "chunk_usage", "encode_chunks", "label_stream_error", "stream_generate_content",
+           "text_deltas"]
+
+_WORDS_PER_DELTA = 3
 
 
 
@@ -88,17 +99,78 @@ def chunk_usage(reply: Reply, request: ImageRequest, sent: int) -> dict[str, Any
     return usage
 
 
+def closes_separately(reply: Reply, request: ImageRequest) -> bool:
+    """Gemini 3 (thinking) models end a finished stream with an empty closing event (obs. 6);
+    2.5 Flash Image puts finishReason on its last (image) event."""
+    return request.profile.thinking and reply.has_candidate and bool(reply.parts) and reply.finish_reason == "STOP"
+
+
+def provisional_usage(final: dict[str, Any]) -> dict[str, Any]:
+    """The usage a stream reports before its closing event: thinking counted higher, revised down in
+    the closing event (obs. 7: 134->44, 263->175, 244->167 with candidates unchanged)."""
+    thoughts = int(final.get("thoughtsTokenCount", 0))
+    if not thoughts:
+        return final
+    extra = 70 + (thoughts * 31 + int(final.get("promptTokenCount", 0))) % 26  # steady per request
+    return {key: value + extra if key in ("thoughtsTokenCount", "totalTokenCount") else value
+            for key, value in final.items()}
+
+
+def text_deltas(text: str) -> list[str]:
+    """Word-sized pieces that join back to ``text``, as 2.5 Flash Image streams its caption (obs. 6)."""
+    words = re.findall(r"\s*\S+\s*", text) or [text]
+    return ["".join(words[start:start + _WORDS_PER_DELTA]) for start in range(0, len(words), _WORDS_PER_DELTA)]
+
+
+def _delta_chunks(document: dict[str, Any], before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """One text chunk as its word-sized deltas, candidatesTokenCount growing to ``after``'s."""
+    text = document["candidates"][0]["content"]["parts"][0]["text"]
+    pieces = text_deltas(text)
+    grown_from, grown_to = int(before.get("candidatesTokenCount", 0)), int(after.get("candidatesTokenCount", 0))
+    chunks, sent = [], 0
+    for number, piece in enumerate(pieces, start=1):
+        sent += len(piece)
+        chunk = json.loads(json.dumps(document))
+        candidate = chunk["candidates"][0]
+        candidate["content"]["parts"][0]["text"] = piece
+        if number < len(pieces):
+            for key in ("finishReason", "finishMessage", "groundingMetadata"):
+                candidate.pop(key, None)
+            grown = grown_from + (grown_to - grown_from) * sent // max(1, len(text))
+            chunk["usageMetadata"] = {key: grown if key == "candidatesTokenCount" else
+                                      int(value) - grown_to + grown if key == "totalTokenCount" else value
+                                      for key, value in after.items()
+                                      if (key != "candidatesTokensDetails" or key in before)
+                                      and (key != "candidatesTokenCount" or grown)}
+        else:
+            chunk["usageMetadata"] = after
+        chunks.append(chunk)
+    return chunks
+
+
 def encode_chunks(
     reply: Reply, rendered: dict[int, RenderedImage], request: ImageRequest, secret: str,
 ) -> list[tuple[dict[str, Any], dict[str, bytes]]]:
     """Each chunk as (document with blob markers, blobs), in stream order."""
     groups = chunk_groups(reply)
-    chunks = []
+    closing = closes_separately(reply, request)
+    chunks: list[tuple[dict[str, Any], dict[str, bytes]]] = []
     for number, indices in enumerate(groups, start=1):
-        final = number == len(groups)
+        final = number == len(groups) and not closing
         document, blobs = reply_document(reply, rendered, secret, indices=indices, final=final)
         document["usageMetadata"] = chunk_usage(reply, request, indices.stop)
+        part = reply.parts[indices.start] if len(indices) == 1 else None
+        if part is not None and part.text and not part.thought and not request.profile.thinking:
+            before = chunk_usage(reply, request, indices.start)
+            chunks += [(chunk, {}) for chunk in _delta_chunks(document, before, document["usageMetadata"])]
+            continue
         chunks.append((document, blobs))
+    if closing:
+        last, _ = chunks[-1]
+        last["usageMetadata"] = provisional_usage(last["usageMetadata"])
+        document, _ = reply_document(reply, rendered, secret, indices=range(0), final=True)
+        document["candidates"][0]["content"] = {"parts": [{"text": ""}], "role": "model"}
+        chunks.append((document, {}))
     return chunks
 
 
@@ -148,5 +220,14 @@ async def stream_generate_content(request: Request, profile: ModelProfile) -> Re
     sse = alt == "sse"
     body = _body(chunks, sse, SSE_SEPARATORS[runtime.settings.sse_line_ending], stream_plan(request.scope),
                  delay.first_chunk, gap)
-    return StreamingResponse(body, media_type=SSE_CONTENT_TYPE if sse else JSON_CONTENT_TYPE,
-                             headers={"vary": "Origin, X-Origin, Referer", "cache-control": "no-cache"})
+    headers = {"vary": "Origin, X-Origin, Referer", "cache-control": "no-cache"}
+    if sse:  # exactly as Google labels its SSE answers (obs. 2): no charset, an attachment
+        headers |= {"content-type": SSE_CONTENT_TYPE, "content-disposition": "attachment"}
+    return StreamingResponse(body, media_type=SSE_CONTENT_TYPE if sse else JSON_CONTENT_TYPE, headers=headers)
+
+
+def label_stream_error(request: Request, action: str, error: ApiError) -> None:
+    """An error on ``streamGenerateContent?alt=sse`` stays one plain pretty JSON body, not an SSE
+    event, yet is labelled ``text/event-stream`` as Google labels it (obs. 9)."""
+    if action == "streamGenerateContent" and request.query_params.get("alt") == "sse":
+        error.headers.setdefault("content-type", SSE_CONTENT_TYPE)

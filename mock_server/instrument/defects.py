@@ -7,15 +7,19 @@ shown to catch it (tests/test_contract_defects.py). Never enabled unless asked f
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 from collections.abc import Callable
 from typing import Any
 
-from PIL import Image
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.instrument.interactions_defects import (
+    INTERACTIONS_DEFECTS,
+    INTERACTIONS_REWRITES,
+    is_interactions_path,
+    widened,
+    without_previous_interaction,
+)
 from mock_server.web.errors import ApiError, error_body
 from schemas import load_profile_book
 from schemas.wire.casing import camel_to_snake, map_keys
@@ -35,6 +39,8 @@ DEFECTS: dict[str, str] = {
     "double_encoded_error": "error bodies are a JSON string holding the JSON envelope",
     "server_error_on_bad_input": "400 answers become 500 INTERNAL",
 }
+
+DEFECTS.update(INTERACTIONS_DEFECTS)
 
 Rewrite = Callable[[int, bytes], tuple[int, bytes]]
 
@@ -70,12 +76,7 @@ def _widen(document: dict[str, Any]) -> None:
     for part in _parts(document):
         blob = part.get("inlineData")
         if blob and not part.get("thought"):
-            with Image.open(io.BytesIO(base64.b64decode(blob["data"]))) as image:
-                fmt = image.format or "PNG"
-                wider = image.convert("RGB").resize((image.width * 5 // 4, image.height))
-            buffer = io.BytesIO()
-            wider.save(buffer, format=fmt)
-            blob["data"] = base64.b64encode(buffer.getvalue()).decode()
+            blob["data"] = widened(blob["data"])
 
 
 def _lie_about_mime(document: dict[str, Any]) -> None:
@@ -158,14 +159,23 @@ _REWRITES: dict[str, Rewrite] = {
 }
 
 
+def _is_generate_path(path: str) -> bool:
+    return path.endswith(":generateContent")
+
+
 def apply_defect(app: ASGIApp, name: str) -> ASGIApp:
-    """``app`` with defect ``name`` injected into its ``:generateContent`` responses."""
-    if name not in _REWRITES:
+    """``app`` with defect ``name`` injected into its ``:generateContent`` (or ``/interactions``) responses."""
+    if name == "interactions_ignores_previous":
+        return without_previous_interaction(app)
+    if name in INTERACTIONS_REWRITES:
+        rewrite, applies = INTERACTIONS_REWRITES[name], is_interactions_path
+    elif name in _REWRITES:
+        rewrite, applies = _REWRITES[name], _is_generate_path
+    else:
         raise ValueError(f"unknown defect {name!r}; choose from {', '.join(DEFECTS)}")
-    rewrite = _REWRITES[name]
 
     async def defective(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not str(scope.get("path", "")).endswith(":generateContent"):
+        if scope["type"] != "http" or not applies(str(scope.get("path", ""))):
             await app(scope, receive, send)
             return
         start: Message = {}

@@ -27,6 +27,7 @@ from mock_server.answer.thoughts import interim_parts
 from mock_server.answer.usage import usage_metadata
 from mock_server.answer.validation import ImageRequest
 from mock_server.instrument.latency import scaled_seconds
+from mock_server.instrument.quota import quota_error
 from mock_server.instrument.scenario_rules import rules_of
 from mock_server.runtime import runtime_of
 from mock_server.web.errors import JSON_CONTENT_TYPE, ApiError
@@ -144,7 +145,10 @@ def error_for(scenario: Scenario, model_id: str) -> ApiError:
     retry_after = spec.get("retryAfterSeconds")
     values = {"model": model_id, "retry_after": retry_after}
     details = map_strings(spec.get("details", []), lambda text: text.format(**values))
-    error = ApiError.named(spec["error"], details=details)
+    if "quotaViolations" in spec:
+        error = quota_error(spec, model_id, details)
+    else:
+        error = ApiError.named(spec["error"], details=details)
     if retry_after is not None:
         error.headers["retry-after"] = str(retry_after)
     return error

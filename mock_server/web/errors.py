@@ -62,12 +62,12 @@ def bad_request_details(violations: list[tuple[str, str]]) -> list[dict[str, Any
 
 
 def error_body(error: ApiError) -> bytes:
-    # Google pretty-prints its JSON with two-space indentation.
+    # Google pretty-prints its JSON with two-space indentation and ends it with a newline (obs. 1).
     text = json.dumps(error.to_dict(), indent=2, ensure_ascii=False)
     try:
-        return text.encode()
+        return text.encode() + b"\n"
     except UnicodeEncodeError:  # a lone surrogate quoted from the request: escape it rather than fail
-        return json.dumps(error.to_dict(), indent=2).encode()
+        return json.dumps(error.to_dict(), indent=2).encode() + b"\n"
 
 
 def error_response(error: ApiError) -> Response:

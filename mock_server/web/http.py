@@ -85,7 +85,8 @@ class PiecesResponse(Response):
 
 
 def json_bytes_response(pieces: Iterable[bytes], status_code: int = 200) -> Response:
-    return PiecesResponse(list(pieces), status_code=status_code, headers={"vary": "Origin, X-Origin, Referer"})
+    """A pretty-printed JSON body, ended by a newline as every Google JSON body is (obs. 1)."""
+    return PiecesResponse([*pieces, b"\n"], status_code=status_code, headers={"vary": "Origin, X-Origin, Referer"})
 
 
 def json_response(document: Any) -> Response:
