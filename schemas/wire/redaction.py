@@ -57,8 +57,9 @@ def worth_redacting(secrets: Iterable[str]) -> list[str]:
 
 
 FRAGMENT_CHARS = 8
-"""Runs of at least this many characters of a known secret are removed too: a key that something echoed
-in part (or cut) must not survive as a recognisable piece."""
+"""Runs of at least this many characters that begin or end a known secret are removed too: a key that
+something cut (or echoed in part) must not survive as a recognisable piece. Pieces from its middle are
+left alone, so that a word inside a human-chosen key ("canary-interactions-...") stays readable elsewhere."""
 
 
 @lru_cache(maxsize=256)
@@ -69,7 +70,8 @@ def _windows(secret: str) -> tuple[dict[str, int], re.Pattern[str]]:
 
 
 def _fragment_spans(text: str, secret: str) -> list[tuple[int, int]]:
-    """(start, end) of every maximal run of ``text`` that is a piece of ``secret`` of FRAGMENT_CHARS or more."""
+    """(start, end) of every maximal run of ``text`` of FRAGMENT_CHARS or more that is a prefix or suffix of
+    ``secret``."""
     windows, pattern = _windows(secret)
     if not any(window in text for window in windows):  # the common case: a few C-speed scans
         return []
@@ -83,7 +85,8 @@ def _fragment_spans(text: str, secret: str) -> list[tuple[int, int]]:
         right = offset + FRAGMENT_CHARS
         while end < len(text) and right < len(secret) and text[end] == secret[right]:
             end, right = end + 1, right + 1
-        spans.append((start, end))
+        if left == 0 or right == len(secret):  # a cut key is a prefix or a suffix; a word inside it is not
+            spans.append((start, end))
         position = end
     return spans
 
