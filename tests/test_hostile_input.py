@@ -124,3 +124,14 @@ def test_error_bodies_of_hostile_requests_are_valid_utf8_json() -> None:
     response = fake.generate(MODEL, body, key="k")
     assert response.status_code == 400
     json.loads(response.content.decode("utf-8"))  # strict UTF-8: no surrogates leaked into the envelope
+
+
+def test_gemini_mock_calls_survive_hostile_requests(gemini_mock) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    url = gemini_mock.url(f"models/{MODEL}:generateContent")
+    headers = {"x-goog-api-key": gemini_mock.api_key, "content-type": "application/json"}
+    for body in (_bodies_with(LONE_SURROGATE)["prompt"], b'{"contents":[{"parts":[{"text":"x"}]}],"labels":'
+                 + _nested(600) + b"}", b'{"contents":[{"parts":[{"text":"x"}]}],"labels":' + _nested(60) + b"}"):
+        assert httpx.post(url, content=body, headers=headers).status_code in (200, 400)
+    assert [call.status for call in gemini_mock.calls] == [400, 400, 200]

@@ -78,29 +78,26 @@ def _echo_key_app() -> object:
     return app
 
 
-def _nested_app(depth: int = 10_000) -> object:
+def _answering(pieces: list[bytes]) -> object:
+    """Answers every request 200 with ``pieces`` as the body, sent one message each."""
+
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         await _drain(receive)
         await _start(send)
-        await send({"type": "http.response.body", "body": b'{"candidates":' + b"[" * depth + b"]" * depth + b"}"})
+        for index, piece in enumerate(pieces):
+            await send({"type": "http.response.body", "body": piece, "more_body": index < len(pieces) - 1})
 
     return app
+
+
+def _nested_app(depth: int = 10_000) -> object:
+    return _answering([b'{"candidates":' + b"[" * depth + b"]" * depth + b"}"])
 
 
 def _huge_app(megabytes: int = 40) -> object:
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return
-        await _drain(receive)
-        await _start(send)
-        chunk = b" " * (1024 * 1024)
-        for _ in range(megabytes):
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b"{}"})
-
-    return app
+    return _answering([b" " * (1024 * 1024)] * megabytes + [b"{}"])
 
 
 def _trickle_app(seconds: float = 60.0) -> object:
