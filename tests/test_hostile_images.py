@@ -102,3 +102,14 @@ def test_large_real_images_decode_at_reduced_size_and_concurrent_decodes_are_bou
     result = _peak([big] * 6, _edit(bomb_png(64, 64)))
     assert result["statuses"] == [200] * 6
     assert int(str(result["grown_kb"])) < 350_000, result
+
+
+def test_the_canvas_cache_is_bounded_by_bytes(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from mock_server.answer import images
+
+    monkeypatch.setattr(images, "_CANVAS_BYTES", 3_000_000)
+    monkeypatch.setattr(images, "_canvases", type(images._canvases)())
+    for side in (1024, 1100, 1200, 1300, 1400):
+        images._canvas(side, side)
+        assert sum(w * h for w, h in images._canvases) <= 3_000_000 or len(images._canvases) == 1
+    assert (1400, 1400) in images._canvases and (1024, 1024) not in images._canvases

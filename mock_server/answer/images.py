@@ -70,9 +70,28 @@ class RenderedImage:
         return len(self.base64_data)
 
 
-@lru_cache(maxsize=64)
+_CANVAS_BYTES = 128 * 1024 * 1024  # every 1K and 2K canvas fits; 4K ones (up to 17 MB each) take turns
+_canvases: OrderedDict[tuple[int, int], Image.Image] = OrderedDict()
+_canvas_lock = threading.Lock()
+
+
 def _canvas(width: int, height: int) -> Image.Image:
-    """A diagonal gradient with a ruler grid, in palette indices 0..247 (cached per size)."""
+    """The canvas for one size, cached by bytes (all 65 catalogue sizes together would be 330 MB)."""
+    with _canvas_lock:
+        found = _canvases.get((width, height))
+        if found is not None:
+            _canvases.move_to_end((width, height))
+            return found
+    canvas = _draw_canvas(width, height)
+    with _canvas_lock:
+        _canvases[(width, height)] = canvas
+        while len(_canvases) > 1 and sum(w * h for w, h in _canvases) > _CANVAS_BYTES:
+            _canvases.popitem(last=False)
+    return canvas
+
+
+def _draw_canvas(width: int, height: int) -> Image.Image:
+    """A diagonal gradient with a ruler grid, in palette indices 0..247."""
     horizontal = Image.linear_gradient("L").rotate(90).resize((width, height))
     vertical = Image.linear_gradient("L").resize((width, height))
     mixed = Image.blend(horizontal, vertical, 0.5).point(lambda v: v * (_GRADIENT_COLOURS - 1) // 255)
