@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mock_server.allocator import limit_allocator_growth
 from mock_server.api import files, interactions
 from mock_server.api.generate import count_tokens, generate_content
 from mock_server.api.models import get_model, list_models, resolve_model
@@ -101,4 +102,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 def app_from_env() -> Starlette:
     """Factory for uvicorn worker processes: settings arrive through the environment."""
+    limit_allocator_growth()
     return create_app(Settings.from_env())

@@ -10,6 +10,7 @@ from typing import Any
 
 import uvicorn
 
+from mock_server.allocator import limit_allocator_growth
 from mock_server.hardening_cli import add_hardening_options, exposure_warning, hardening_settings
 from mock_server.instrument_cli import INSTRUMENT_COMMANDS, add_instrument_options, instrument_settings
 from mock_server.interactions_cli import add_interactions_options, interactions_settings
@@ -66,6 +67,7 @@ def run_server(settings: Settings, log_level: str = "info") -> int:
     warning = exposure_warning(settings)
     if warning:
         print(warning, file=sys.stderr)
+    limit_allocator_growth()  # flat RSS under long load (docs/performance.md); workers: app_from_env
     # uvicorn's access log prints query strings, which can hold ?key=: it stays off.
     options: dict[str, Any] = {
         "host": settings.host, "port": settings.port, "log_level": log_level, "access_log": False,
