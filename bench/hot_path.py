@@ -3,7 +3,8 @@
 Calls the ASGI app directly, so the figure is the fake's own work per request: what wrk's numbers
 add uvicorn and the kernel to. ``--profile`` prints where the time goes.
 
-    python bench/hot_path.py [--requests 3000] [--profile]
+    python bench/hot_path.py [--requests 3000] [--profile] [--state sqlite:///tmp/s.db|redis://HOST:PORT/DB]
+                             [--concurrent 16]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from typing import Any
 
 from mock_server.app import create_app
+from mock_server.settings import Settings
 
 BODY = json.dumps({"contents": [{"parts": [{"text": "a benchmark poster at 1K"}]}],
                    "generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"imageSize": "1K"}}}).encode()
@@ -50,16 +52,23 @@ async def run(app: Any, requests: int) -> None:
         assert statuses == [200], statuses
 
 
+async def together(app: Any, requests: int, concurrent: int) -> None:
+    await asyncio.gather(*(run(app, requests // concurrent) for _ in range(concurrent)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--state", default=None, help="a shared store, to see what sharing costs per request")
+    parser.add_argument("--concurrent", type=int, default=1, help="requests in flight at once (as under load)")
     args = parser.parse_args()
-    app = create_app()
+    app = create_app(Settings(state=args.state))
     asyncio.run(run(app, 50))  # warm: first render, caches
-    started = time.perf_counter()
-    asyncio.run(run(app, args.requests))
-    print(f"{(time.perf_counter() - started) / args.requests * 1e6:.0f} us per repeated 1K request (in-process)")
+    started, cpu = time.perf_counter(), time.process_time()
+    asyncio.run(together(app, args.requests, args.concurrent))
+    print(f"{(time.perf_counter() - started) / args.requests * 1e6:.0f} us per repeated 1K request (in-process), "
+          f"{(time.process_time() - cpu) / args.requests * 1e6:.0f} us of this process's CPU")
     if args.profile:
         cProfile.runctx("asyncio.run(run(app, args.requests))", globals(), locals(), "/tmp/hot_path.prof")
         pstats.Stats("/tmp/hot_path.prof").sort_stats("tottime").print_stats(15)

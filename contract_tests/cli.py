@@ -16,11 +16,13 @@ from contract_tests.execution.target import TargetUnreachable
 from contract_tests.reporting.redact import redact
 from contract_tests.reporting.report import ProgressBar, summary_table, write_junit, write_reports
 from contract_tests.reporting.results import RunResult
+from contract_tests.reporting.verdicts import failure_lines
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "catalogue_markdown", "config_from_args", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+UPSTREAM_KEY_ENV_VAR = "GEMINI_UPSTREAM_API_KEY"
 
 
 def _rate(text: str) -> float:
@@ -64,7 +66,16 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
                         help="override the profile's price per image (repeatable)")
     parser.add_argument("--image-size", action="append", default=[], help="only request these sizes (repeatable)")
     parser.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default: derandomised)")
-    parser.add_argument("--api-version", default="v1beta", choices=("v1beta", "v1"))
+    parser.add_argument("--api-version", default="both", choices=("both", "v1beta", "v1"),
+                        help="both (default): everything on v1beta plus list/baseline/stream on v1 "
+                             "(google-genai 3.x's default); or one version only")
+    parser.add_argument("--upstream-fake", default=None, metavar="FAKE_URL",
+                        help="sandwich mode: the endpoint forwards to gemini-mock at FAKE_URL; the suite reads its "
+                             "journal, provokes its scenarios through the endpoint and compares direct answers")
+    parser.add_argument("--upstream-api-key", default=None,
+                        help=f"the key the relay injects upstream (prefer {UPSTREAM_KEY_ENV_VAR})")
+    parser.add_argument("--scenario-timeout", type=float, default=12.0, metavar="SECONDS",
+                        help="sandwich mode: how long the relay may take to pass on an upstream failure (default 12)")
     parser.add_argument("--timeout", type=float, default=120.0,
                         help="seconds per request, the whole body included (a deadline, not a per-read timeout)")
     parser.add_argument("--max-response-bytes", type=int, default=RunConfig.max_response_bytes, metavar="N",
@@ -95,8 +106,11 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str] | None = 
         base_url=args.base_url, api_key=api_key, models=tuple(args.model), auth=args.auth,
         required_auth=tuple(args.require_auth), checks=checks, max_examples=args.max_examples,
         max_requests=args.max_requests, budget_usd=args.budget_usd, rate_limit_per_min=args.rate_limit,
-        seed=args.seed, api_version=args.api_version, timeout_s=args.timeout,
-        max_response_bytes=args.max_response_bytes,
+        seed=args.seed, api_version="v1beta" if args.api_version == "both" else args.api_version,
+        parity_versions=("v1",) if args.api_version == "both" else (), timeout_s=args.timeout,
+        upstream_fake=args.upstream_fake,
+        upstream_api_key=args.upstream_api_key or environ.get(UPSTREAM_KEY_ENV_VAR) or None,
+        scenario_timeout_s=args.scenario_timeout, max_response_bytes=args.max_response_bytes,
         price_overrides=dict(args.price), image_sizes=tuple(args.image_size),
         probe_wrong_key=not args.no_wrong_key_probe,
     )
@@ -168,11 +182,8 @@ def _main(args: argparse.Namespace, config: RunConfig) -> int:
         _write_outputs(args, result, secrets)
         return EXIT_USAGE
     print(redact(summary_table(result), secrets))
-    for check in result.checks:
-        for record in check.failures[:3]:
-            failure = record.failure
-            print(redact(f"\n{check.id}: {failure.message} at {failure.pointer or '/'} ({record.request})\n"
-                              f"  expected {failure.expected!r}, got {failure.actual!r}\n{record.reproducer}", secrets))
+    for line in failure_lines(result):
+        print(redact(line, secrets))
     _write_outputs(args, result, secrets)
     return EXIT_FAILED if result.failed else EXIT_OK
 

@@ -64,6 +64,15 @@ class RunConfig:
     wrong_api_key: str = "AIzaSy-contract-suite-deliberately-wrong-key"
     # False for endpoints that accept any key by design (the fake without --api-key).
     probe_wrong_key: bool = True
+    # Versions that also get the parity requests (list models, baseline per model, a stream) besides
+    # ``api_version``: google-genai 3.x defaults to /v1, so both are tested unless told otherwise.
+    parity_versions: tuple[str, ...] = ("v1",)
+    # Sandwich mode: the fake the endpoint under test forwards to, and the key the relay injects upstream.
+    upstream_fake: str | None = None
+    upstream_api_key: str | None = None
+    # A relay may retry an upstream failure, but one that holds a scenario probe longer than this is
+    # reported; the suite never sleeps for a retry hint itself.
+    scenario_timeout_s: float = 12.0
     # Largest response body taken in (Google's 4K images make tens of MB); past it the response is a finding.
     max_response_bytes: int = 128 * 1024 * 1024
 
@@ -88,8 +97,9 @@ class RunConfig:
                 self.rate_limit_per_min if self.rate_limit_per_min is not None else defaults["rate_limit_per_min"]
             ),
             budget_usd=self.budget_usd if self.budget_usd is not None else defaults["budget_usd"],
+            parity_versions=tuple(v for v in self.parity_versions if v != self.api_version),
         )
 
     def secrets(self) -> tuple[str, ...]:
         """Strings that must never be written anywhere."""
-        return tuple(secret for secret in (self.api_key,) if secret)
+        return tuple(secret for secret in (self.api_key, self.upstream_api_key) if secret)

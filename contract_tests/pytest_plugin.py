@@ -28,6 +28,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gemini-seed", type=int, default=None, help="Hypothesis seed")
     group.addoption("--gemini-no-wrong-key-probe", action="store_true", default=False,
                     help="the endpoint accepts any key by design: don't expect a wrong key to be refused")
+    group.addoption("--gemini-upstream-fake", default=None,
+                    help="sandwich mode: the endpoint forwards to gemini-mock at this URL (docs/relay-validation.md)")
+    group.addoption("--gemini-upstream-api-key", default=None,
+                    help="the key the relay injects upstream (default: $GEMINI_UPSTREAM_API_KEY)")
 
 
 def contract_options(config: pytest.Config) -> dict[str, Any]:
@@ -42,4 +46,7 @@ def contract_options(config: pytest.Config) -> dict[str, Any]:
         "budget_usd": config.getoption("gemini_budget_usd", default=None),
         "seed": config.getoption("gemini_seed", default=None),
         "probe_wrong_key": not config.getoption("gemini_no_wrong_key_probe", default=False),
+        "upstream_fake": config.getoption("gemini_upstream_fake", default=None),
+        "upstream_api_key": config.getoption("gemini_upstream_api_key", default=None)
+        or os.environ.get("GEMINI_UPSTREAM_API_KEY"),
     }

@@ -16,6 +16,7 @@ from mock_server.instrument_cli import INSTRUMENT_COMMANDS, add_instrument_optio
 from mock_server.interactions_cli import add_interactions_options, interactions_settings
 from mock_server.session_cli import add_session_options, session_settings
 from mock_server.settings import ENV_VAR, Settings
+from mock_server.state_cli import StateSetupError, add_state_options, serving_state, state_settings
 
 __all__ = ["SUBCOMMANDS", "add_server_options", "exposure_warning", "main", "settings_from_args"]
 
@@ -48,6 +49,7 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     add_session_options(parser)
     add_hardening_options(parser)
     add_interactions_options(parser)
+    add_state_options(parser)
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
@@ -60,6 +62,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         **session_settings(args),
         **hardening_settings(args),
         **interactions_settings(args),
+        **state_settings(args),
     )
 
 
@@ -72,13 +75,18 @@ def run_server(settings: Settings, log_level: str = "info") -> int:
     options: dict[str, Any] = {
         "host": settings.host, "port": settings.port, "log_level": log_level, "access_log": False,
     }
-    if settings.workers > 1:
-        os.environ[ENV_VAR] = settings.to_json()
-        uvicorn.run("mock_server.app:app_from_env", factory=True, workers=settings.workers, **options)
-    else:
-        from mock_server.app import create_app
+    try:
+        with serving_state(settings) as settings:
+            if settings.workers > 1:
+                os.environ[ENV_VAR] = settings.to_json()
+                uvicorn.run("mock_server.app:app_from_env", factory=True, workers=settings.workers, **options)
+            else:
+                from mock_server.app import create_app
 
-        uvicorn.run(create_app(settings), **options)
+                uvicorn.run(create_app(settings), **options)
+    except StateSetupError as exc:
+        print(f"gemini-mock: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -72,6 +72,11 @@ class Settings:
     interactions_delete: Literal["ok", "not_implemented"] = "ok"
     interactions_store_bytes: int = 256 * 1024 * 1024
     interactions_ttl_seconds: int = 55 * 24 * 3600
+    # Issue 13: where state shared between requests lives: None (memory of this process),
+    # "sqlite:///PATH" (every worker on one machine; --workers picks one by itself) or
+    # "redis://HOST:PORT/DB" (replicas on several machines). See docs/scaling.md.
+    state: str | None = None
+    state_documents_max: int = 1000  # documents kept per kind (stored interactions, batch jobs)
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -85,3 +85,26 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
     status: dict[str, Any] = body["error"]
     assert status["code"] == response.status_code
     return status
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[RunningServer]:
+    """The fake behind a relay under test (tests/relay_under_test.py): it accepts the relay's key only."""
+    from relay_under_test import UPSTREAM_KEY
+
+    with serve_in_thread(Settings(api_keys=(UPSTREAM_KEY,))) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server on a free loopback port (``make test`` installs it); skips where it is missing."""
+    from mock_server.testing.redis_server import redis_server
+
+    try:
+        with redis_server() as server:
+            yield server.url
+    except RuntimeError as exc:
+        if "not installed" not in str(exc):
+            raise
+        pytest.skip(f"{exc}; make test installs it as root, elsewhere install it by hand")

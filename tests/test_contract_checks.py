@@ -157,7 +157,7 @@ def test_usage_arithmetic_counts_tool_use_and_checks_prompt_details() -> None:
 def test_every_check_has_a_documented_meaning_and_severity() -> None:
     for check in CHECKS.values():
         assert len(check.meaning) > 80, check.id
-        assert check.severity in ("critical", "major", "minor")
+        assert check.severity in ("security", "critical", "major", "minor")
 
 
 @pytest.mark.parametrize("signature", ["!!!", "c2ln$", "", None])

@@ -70,7 +70,7 @@ def test_each_negative_kind_breaks_exactly_its_rule() -> None:
                 continue
             raise AssertionError("malformed_json parsed")
         errors = list(schema.iter_errors(json.loads(body)))
-        assert bool(errors) == (kind == "unknown_field"), kind
+        assert bool(errors) == kind.startswith("unknown_field"), kind
         image_config = json.loads(body).get("generationConfig", {}).get("imageConfig", {})
         assert (image_config.get("aspectRatio") not in profile.aspect_ratios) == (kind == "bad_aspect_ratio")
         assert ("imageSize" in image_config and image_config["imageSize"] not in profile.image_sizes) == (

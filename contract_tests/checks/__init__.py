@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from contract_tests.checks import bounds, errors, identity, images, interactions, protocol, schema, transport, usage
+from contract_tests.checks import (
+    bounds,
+    errors,
+    identity,
+    images,
+    interactions,
+    protocol,
+    relay,
+    schema,
+    security,
+    settings,
+    transport,
+    usage,
+)
 from contract_tests.checks.base import CHECKS, Check, CheckContext, Failure, Severity, Skip
 
 __all__ = ["CHECKS", "Check", "CheckContext", "Failure", "Severity", "Skip"]
 
-# Catalogue order: HTTP first, then bounds, schema, images, tokens, identity, errors, protocol, Interactions.
-_FAMILIES = (transport, bounds, schema, images, usage, identity, errors, protocol, interactions)
+# Catalogue order: HTTP first, then bounds, schema, images, settings, tokens, identity, errors, protocol,
+# Interactions, leakage, and the sandwich's relay checks last.
+_FAMILIES = (transport, bounds, schema, images, settings, usage, identity, errors, protocol, interactions, security,
+             relay)
 
 
 def _reorder() -> None:

@@ -25,7 +25,8 @@ __all__ = [
     "walk_parts",
 ]
 
-Severity = Literal["critical", "major", "minor"]
+# "security": a secret or the upstream revealed, or a door left open (ranked above critical).
+Severity = Literal["security", "critical", "major", "minor"]
 
 
 class Skip(Exception):
@@ -44,10 +45,20 @@ class Failure:
 
 @dataclass
 class CheckContext:
-    """What a check may consult besides the exchange: the run's config and notes for the report."""
+    """What a check may consult besides the exchange: the run's config, the sandwich (``relay``, a
+    ``SandwichRun`` in sandwich mode), notes for the report, and which findings another check explains."""
 
     config: RunConfig
     notes: dict[str, list[str]] = field(default_factory=dict)
+    relay: Any = None
+    # (exchange index, check id) -> the check whose finding names the cause: reported there only.
+    superseded: dict[tuple[int, str], str] = field(default_factory=dict)
+
+    def supersede(self, index: int, by: str, *check_ids: str) -> None:
+        """Failures of ``check_ids`` on exchange ``index`` are the finding ``by`` reports: drop them there."""
+        for check_id in check_ids:
+            if check_id != by:
+                self.superseded.setdefault((index, check_id), by)
 
     def note(self, check_id: str, text: str) -> None:
         entries = self.notes.setdefault(check_id, [])
@@ -67,12 +78,14 @@ class Check:
     function: CheckFunction
     # Sees response images: the HTML report shows thumbnails of them.
     shows_images: bool = False
+    # Judges exchanges that got no HTTP answer at all (a relay that held a request too long).
+    judges_silence: bool = False
 
     def run(self, exchange: Exchange, context: CheckContext) -> list[Failure]:
         """Failures for ``exchange``; raises Skip when it does not apply."""
         if exchange.case.purpose not in self.purposes:
             raise Skip("purpose")
-        if exchange.status is None:
+        if exchange.status is None and not self.judges_silence:
             raise Skip("no response")
         return list(self.function(exchange, context))
 
@@ -80,15 +93,16 @@ class Check:
 CHECKS: dict[str, Check] = {}
 
 
-def check(check_id: str, severity: Severity, purposes: Iterable[Purpose], *,
-          shows_images: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+def check(check_id: str, severity: Severity, purposes: Iterable[Purpose], *, shows_images: bool = False,
+          judges_silence: bool = False) -> Callable[[CheckFunction], CheckFunction]:
     """Register the decorated function as check ``check_id``; its docstring is the documented meaning."""
 
     def register(function: CheckFunction) -> CheckFunction:
         if check_id in CHECKS:
             raise ValueError(f"duplicate check id {check_id}")
         meaning = " ".join((function.__doc__ or "").split())
-        CHECKS[check_id] = Check(check_id, severity, meaning, frozenset(purposes), function, shows_images)
+        CHECKS[check_id] = Check(check_id, severity, meaning, frozenset(purposes), function, shows_images,
+                                 judges_silence)
         return function
 
     return register
@@ -122,7 +136,7 @@ def camel_view(document: Any) -> Any:
 
 
 # Purposes whose requests are valid generateContent calls, so their 200 responses carry images.
-GENERATING: frozenset[Purpose] = frozenset({"generate", "casing", "auth", "multi_turn"})
+GENERATING: frozenset[Purpose] = frozenset({"generate", "casing", "auth", "multi_turn", "settings"})
 
 
 def success_body(exchange: Exchange) -> Any:

@@ -57,7 +57,10 @@ def thought_signatures(exchange: Exchange, context: CheckContext) -> Iterator[Fa
         yield Failure("a multi-turn edit returning the thought signatures was refused", "", 200, exchange.status)
         return
     document = success_body(exchange)
-    for where, _c, _p, part in walk_parts(document):
+    parts = list(walk_parts(document))
+    if not any("inlineData" in part and not part.get("thought") for _w, _c, _p, part in parts):
+        raise Skip("not judged: no image part to judge")
+    for where, _c, _p, part in parts:
         signature = part.get("thoughtSignature")
         if part.get("thought"):
             if signature is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,15 @@ from contract_tests.generation.images import decode_image, mime_of_bytes
 from schemas import ModelProfile, load_profile_book, load_schema
 from schemas.wire.b64 import decode_strict_base64 as decode_b64
 
-__all__ = ["expected_size", "final_images", "image_dimensions", "image_payload", "image_present_or_explained"]
+__all__ = [
+    "expected_size",
+    "final_image_sizes",
+    "final_images",
+    "image_dimensions",
+    "image_payload",
+    "image_present_or_explained",
+    "size_tier",
+]
 
 # Inferred ratios are not exact in real captures (facts §11.2): allow this relative deviation.
 _INFERRED_RATIO_TOLERANCE = 0.10
@@ -57,6 +66,31 @@ def image_payload(exchange: Exchange, context: CheckContext) -> Iterator[Failure
         raise Skip("no image in response")
 
 
+def final_image_sizes(document: Any) -> list[tuple[str, int, int]]:
+    """(pointer to the data, width, height) of every decodable final (non-thought) image."""
+    found = []
+    for where, blob, thought in final_images(document):
+        if thought:
+            continue
+        try:
+            image = decode_image(decode_b64(blob.get("data")))
+        except Exception:
+            continue  # image_payload reports undecodable images
+        found.append((where + "/data", image.width, image.height))
+    return found
+
+
+def size_tier(profile: ModelProfile, width: int, height: int) -> str:
+    """The image size whose pixel count (averaged over the model's ratios) is nearest, on a log scale."""
+    pixels = width * height
+
+    def distance(size: str) -> float:
+        counts = [w * h for w, h in (profile.dimensions(r, size) for r in profile.aspect_ratios)]
+        return abs(math.log(pixels / (sum(counts) / len(counts))))
+
+    return min(profile.image_sizes, key=distance)
+
+
 def expected_size(exchange: Exchange) -> tuple[ModelProfile, str]:
     """The profile and canonical image size a request asked for; Skip when the model has no profile."""
     profile = load_profile_book().get(exchange.case.model)
@@ -75,34 +109,32 @@ def image_dimensions(exchange: Exchange, context: CheckContext) -> Iterator[Fail
     requested aspect ratio and image size (the default size when none is requested, 1:1 when neither a
     ratio nor an input image is given). When the ratio is inferred from an input image the check is
     looser: the output's shape must be within 10% of the accepted ratio nearest an input image's shape,
-    because real outputs deviate from the table there."""
+    because real outputs deviate from the table there, and its pixel count must lie in the requested
+    size tier (a 4K edit answered at 1K is caught)."""
     document = success_body(exchange)
     profile, size = expected_size(exchange)
     expect = exchange.case.expect
     inferred = expect.aspect_ratio is None and bool(expect.input_images)
-    seen = False
-    for where, blob, thought in final_images(document):
-        if thought:
-            continue
-        try:
-            image = decode_image(decode_b64(blob.get("data")))
-        except Exception:
-            continue  # image_payload reports undecodable images
-        seen = True
-        actual = (image.width, image.height)
+    sizes = final_image_sizes(document)
+    for where, width, height in sizes:
+        actual = (width, height)
         if not inferred:
             ratio = expect.aspect_ratio or "1:1"
             wanted = profile.dimensions(ratio, size)
             if actual != wanted:
-                yield Failure(f"wrong dimensions for {ratio} at {size}", where + "/data",
+                yield Failure(f"wrong dimensions for {ratio} at {size}", where,
                               "x".join(map(str, wanted)), "x".join(map(str, actual)))
             continue
         targets = {profile.closest_aspect_ratio(i.width, i.height) for i in expect.input_images}
         deviation = min(abs(_ratio(*actual) / profile.ratio_value(r) - 1) for r in targets)
         if deviation > _INFERRED_RATIO_TOLERANCE:
-            yield Failure("output shape is far from the ratio inferred from the input image", where + "/data",
+            yield Failure("output shape is far from the ratio inferred from the input image", where,
                           " or ".join(sorted(targets)), "x".join(map(str, actual)))
-    if not seen:
+        tier = size_tier(profile, *actual)
+        if tier != size:
+            yield Failure(f"edit answered in the {tier} size tier instead of {size}", where, size,
+                          f"{'x'.join(map(str, actual))} ({tier})")
+    if not sizes:
         raise Skip("no decodable final image")
 
 

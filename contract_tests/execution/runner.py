@@ -11,6 +11,7 @@ from contract_tests.checks import CHECKS, Check, CheckContext, Failure, Skip
 from contract_tests.checks.schema import summarise
 from contract_tests.config import RunConfig
 from contract_tests.execution.budget import BudgetExhausted, Pricing
+from contract_tests.execution.relay import TaggingTarget, ask_directly, pricing_for, start_sandwich
 from contract_tests.execution.scenarios import (
     allowed_sizes,
     auth_cases,
@@ -22,6 +23,7 @@ from contract_tests.execution.scenarios import (
     models_cases,
     multi_turn_case,
     negative_cases,
+    parity_cases,
     stream_case,
     thinking_model,
 )
@@ -29,6 +31,10 @@ from contract_tests.execution.target import Target, TargetUnreachable, curl_repr
 from contract_tests.generation import interactions
 from contract_tests.generation.cases import Case, Exchange, Purpose
 from contract_tests.reporting.results import CheckResult, FailureRecord, RunResult
+from contract_tests.reporting.scorecard import relay_scorecard
+from contract_tests.reporting.verdicts import body_excerpt
+from contract_tests.sandwich.probes import sandwich_probes
+from contract_tests.sandwich.upstream import UpstreamUnavailable
 from schemas import load_profile_book
 
 __all__ = ["Plan", "UsageError", "plan", "run", "select_checks"]
@@ -97,9 +103,14 @@ def plan(config: RunConfig) -> Plan:
     _validate(config)
     checks = select_checks(config.checks)
     purposes = _purposes(checks)
-    pricing = Pricing(config.price_overrides)
+    pricing = pricing_for(config)
     examples = config.max_examples or 0
     lines = [PlanLine("reachability (GET models)", 1, 0, 0.0)]
+    parity = [case for case in parity_cases(config, pricing) if case.purpose in purposes]
+    if parity:
+        posts = [case for case in parity if case.method == "POST"]
+        lines.append(PlanLine(f"parity on /{', /'.join(config.parity_versions)}", len(parity), len(posts),
+                              _cost(pricing, posts)))
     if "models" in purposes:
         lines.append(PlanLine("models endpoint", len(config.models), 0, 0.0))
     if "negative" in purposes:
@@ -122,6 +133,9 @@ def plan(config: RunConfig) -> Plan:
         worst = max(pricing.per_image(p.model_id, s) for p in map(book.get, config.models) if p
                     for s in allowed_sizes(config, p))
         lines.append(PlanLine("generated requests (Hypothesis)", examples, examples, examples * worst))
+    if config.upstream_fake:
+        probes = [p.case for p in sandwich_probes(config, pricing.per_image) if p.case.purpose in purposes]
+        lines.append(PlanLine("sandwich probes (upstream fake: $0)", len(probes), len(probes), 0.0))
     return Plan(tuple(lines))
 
 
@@ -155,12 +169,16 @@ def _send_interactions(target: Target, config: RunConfig, purposes: set[Purpose]
             target.send(follow_up)
 
 
-def _send_all(target: Target, config: RunConfig, purposes: set[Purpose]) -> None:
+def _send_all(target: Target, config: RunConfig, purposes: set[Purpose], unsent: list[str]) -> None:
+    """Send every planned request; what was planned but could not be sent is added to ``unsent``."""
     pricing = target.pricing
     listing, *gets = models_cases(config)
     target.send(listing)  # doubles as the reachability probe
     if "models" in purposes:
         for case in gets:
+            target.send(case)
+    for case in parity_cases(config, pricing):
+        if case.purpose in purposes:
             target.send(case)
     examples = config.max_examples or 0
     valid, invalid = exploration_strategies(config)
@@ -179,10 +197,14 @@ def _send_all(target: Target, config: RunConfig, purposes: set[Purpose]) -> None
     if "stream" in purposes:
         target.send(stream_case(config, pricing))
     model = thinking_model(config)
-    if "multi_turn" in purposes and model and model in first_turns:
-        follow_up = multi_turn_case(first_turns[model])
+    if "multi_turn" in purposes and model:
+        follow_up = multi_turn_case(first_turns[model]) if model in first_turns else None
         if follow_up is not None:
             target.send(follow_up)
+        else:
+            first = first_turns.get(model)
+            why = "no baseline was sent" if first is None else f"its first answer (HTTP {first.status}) had no image"
+            unsent.append(f"multi-turn edit of {model}: {why}; thought_signatures judged the replay of nothing")
     _send_interactions(target, config, purposes)
     if "generate" in purposes:
         explore(valid, examples, config.seed, target.send)
@@ -221,10 +243,23 @@ def _judge(checks: Sequence[Check], target: Target, context: CheckContext) -> li
                       for v in (_cap(failure.expected), _cap(failure.actual))),
                 )
                 label = f"{exchange.case.label} ({exchange.case.casing}, auth {exchange.case.auth})"
-                result.failures.append(FailureRecord(redacted, exchange.index, label, reproducers[exchange.index]))
+                result.failures.append(FailureRecord(redacted, exchange.index, label, reproducers[exchange.index],
+                                                     target.redact(body_excerpt(exchange))))
         result.notes = list(context.notes.get(check.id, []))
         results.append(result)
+    for result in results:
+        _drop_superseded(result, context)
     return results
+
+
+def _drop_superseded(result: CheckResult, context: CheckContext) -> None:
+    """One finding, one check: failures another check explains by their cause are reported there."""
+    kept = [r for r in result.failures if (r.exchange, result.id) not in context.superseded]
+    moved = {context.superseded[(r.exchange, result.id)] for r in result.failures if r not in kept}
+    if moved:
+        result.notes.append(f"{len(result.failures) - len(kept)} finding(s) reported under "
+                            f"{', '.join(sorted(moved))} (same cause)")
+    result.failures = kept
 
 
 def run(config: RunConfig, transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
@@ -244,21 +279,38 @@ def run(config: RunConfig, transport: httpx.BaseTransport | httpx.AsyncBaseTrans
             progress(exchange.index + 1, total, exchange)
 
     stopped: str | None = None
-    with Target(config, transport, on_exchange=on_exchange) as target:
+    unsent: list[str] = []
+    try:
+        sandwich = start_sandwich(config)
+    except UpstreamUnavailable as error:
+        raise UsageError(str(error)) from error
+    pricing = pricing_for(config)
+    target = (TaggingTarget(config, sandwich, transport=transport, pricing=pricing, on_exchange=on_exchange)
+              if sandwich else Target(config, transport, pricing=pricing, on_exchange=on_exchange))
+    with target:
         try:
-            _send_all(target, config, purposes)
+            _send_all(target, config, purposes, unsent)
+            if isinstance(target, TaggingTarget):
+                target.send_probes(purposes)
+                unsent += target.unsent
         except BudgetExhausted as error:
             stopped = str(error)
         except TargetUnreachable as error:
             if not any(exchange.status is not None for exchange in target.exchanges):
                 raise
             stopped = f"the target stopped answering: {target.redact(str(error))}"
-        results = _judge(checks, target, CheckContext(config))
+        if sandwich is not None:
+            sandwich.collect()
+            ask_directly(sandwich, config, target.exchanges)
+        results = _judge(checks, target, CheckContext(config, relay=sandwich))
         summary = {
             "models": list(config.models), "auth": config.auth, "max_examples": config.max_examples,
             "max_requests": config.max_requests, "budget_usd": config.budget_usd,
             "rate_limit_per_min": config.rate_limit_per_min, "seed": config.seed, "api_version": config.api_version,
+            "parity_versions": list(config.parity_versions), "upstream_fake": config.upstream_fake,
         }
         return RunResult(target=config.base_url, checks=results, exchanges=target.exchanges,
                          requests=target.budget.requests, estimated_cost_usd=target.budget.spent_usd,
-                         stopped=stopped, config=summary)
+                         stopped=stopped, config=summary, unsent=unsent,
+                         scorecard=relay_scorecard(results, sandwich, target.exchanges) if sandwich else None)
+

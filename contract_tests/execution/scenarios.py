@@ -32,6 +32,7 @@ __all__ = [
     "models_cases",
     "multi_turn_case",
     "negative_cases",
+    "parity_cases",
     "stream_case",
     "thinking_model",
 ]
@@ -58,7 +59,8 @@ def cheapest_size(config: RunConfig, pricing: Pricing, model: str) -> str:
 
 
 def _simple_case(config: RunConfig, pricing: Pricing, model: str, purpose: Any, *, casing: Casing = "camel",
-                 auth: AuthStyle | None = None, with_image: bool = False, label: str = "") -> Case:
+                 auth: AuthStyle | None = None, with_image: bool = False, label: str = "",
+                 modalities: tuple[str, ...] = ()) -> Case:
     """A valid request at the model's cheapest size with an explicit non-square ratio."""
     profile = _profile(model)
     size = cheapest_size(config, pricing, model)
@@ -69,9 +71,10 @@ def _simple_case(config: RunConfig, pricing: Pricing, model: str, purpose: Any, 
         images.append((InputImage(48, 32, mimes[0]), make_image(48, 32, mimes[0], (200, 40, 40))))
     explicit_size = size if len(profile.image_sizes) > 1 else None
     b64: B64Style = "urlsafe_unpadded" if casing != "camel" else "standard"
-    document = base_document("A lighthouse at dusk, watercolour", images, b64, ratio, explicit_size, None)
+    document = base_document("A lighthouse at dusk, watercolour", images, b64, ratio, explicit_size,
+                             modalities or None)
     expect = Expectation(aspect_ratio=ratio, image_size=size, size_explicit=explicit_size is not None,
-                         input_images=tuple(image for image, _ in images))
+                         input_images=tuple(image for image, _ in images), modalities=modalities)
     return Case(purpose=purpose, label=label or f"{purpose} {model}", model=model, document=document,
                 casing=casing, auth=auth or config.auth, expect=expect)
 
@@ -82,9 +85,12 @@ def baseline_cases(config: RunConfig, pricing: Pricing) -> list[Case]:
 
 
 def casing_cases(config: RunConfig, pricing: Pricing) -> list[Case]:
+    """snake_case and mixed spellings; the snake one asks for IMAGE only, so settings_effective can tell
+    whether its ``response_modalities`` (and ratio) took effect."""
     model = config.models[0]
     return [_simple_case(config, pricing, model, "casing", casing=casing, with_image=True,
-                         label=f"{casing} spelling, URL-safe base64") for casing in ("snake", "mixed")]
+                         label=f"{casing} spelling, URL-safe base64",
+                         modalities=("IMAGE",) if casing == "snake" else ()) for casing in ("snake", "mixed")]
 
 
 def auth_cases(config: RunConfig, pricing: Pricing) -> list[Case]:
@@ -180,3 +186,13 @@ def exploration_strategies(config: RunConfig) -> tuple[st.SearchStrategy[Case], 
     """(valid, invalid) strategies for this run's models, auth styles and sizes."""
     valid = valid_cases(config.models, config.required_auth_styles, config.image_sizes or None)
     return valid, invalid_cases(config.models, config.auth)
+
+
+def parity_cases(config: RunConfig, pricing: Pricing) -> list[Case]:
+    """The same core requests on each parity version (/v1: google-genai 3.x's default): list models,
+    one baseline per model, one stream."""
+    cases: list[Case] = []
+    for version in config.parity_versions:
+        core = [models_cases(config)[0], *baseline_cases(config, pricing), stream_case(config, pricing)]
+        cases += [replace(case, api_version=version, label=f"{case.label} on /{version}") for case in core]
+    return cases

@@ -26,7 +26,8 @@ __all__ = [
 Casing = Literal["camel", "snake", "mixed"]
 B64Style = Literal["standard", "urlsafe", "urlsafe_unpadded"]
 # Why a request was sent; checks pick the exchanges whose purpose they judge.
-Purpose = Literal["generate", "casing", "auth", "negative", "multi_turn", "stream", "models",
+# "settings": fixed probes whose settings must take effect; "relay": sandwich-mode scenario probes.
+Purpose = Literal["generate", "casing", "auth", "negative", "multi_turn", "stream", "models", "settings", "relay",
                   "interactions", "interactions_stream", "interactions_continuation", "interactions_negative"]
 
 
@@ -89,8 +90,11 @@ class Case:
     query: dict[str, str] = field(default_factory=dict)
     expect: Expectation = field(default_factory=Expectation)
     route: str = ""  # a path below /{version} for surfaces outside models/ (e.g. "/interactions")
+    # Sent on this API version instead of the run's (the /v1 parity requests).
+    api_version: str | None = None
 
     def path(self, api_version: str) -> str:
+        api_version = self.api_version or api_version
         if self.route:
             return f"/{api_version}{self.route}"
         if self.purpose == "models" and not self.model:

@@ -58,6 +58,26 @@ def _unknown_field_doc(profile: ModelProfile) -> dict[str, Any]:
     return document
 
 
+# The same rule one level at a time: a relay that strips unknown names at any depth is caught.
+UNKNOWN_NAME = "contractSuiteUnknownField"
+
+
+def _unknown_top_doc(profile: ModelProfile) -> dict[str, Any]:
+    return {**_minimal(profile), UNKNOWN_NAME: True}
+
+
+def _unknown_generation_config_doc(profile: ModelProfile) -> dict[str, Any]:
+    document = _minimal(profile)
+    document["generationConfig"][UNKNOWN_NAME] = True
+    return document
+
+
+def _unknown_part_doc(profile: ModelProfile) -> dict[str, Any]:
+    document = _minimal(profile)
+    document["contents"][0]["parts"][0][UNKNOWN_NAME] = True
+    return document
+
+
 def _candidate_count_doc(profile: ModelProfile) -> dict[str, Any]:
     document = _minimal(profile)
     document["generationConfig"]["candidateCount"] = 2
@@ -69,6 +89,9 @@ NEGATIVE_KINDS: dict[str, tuple[str, Callable[[ModelProfile], dict[str, Any]] | 
     "bad_aspect_ratio": ("aspect_ratio", _bad_ratio_doc, {}),
     "bad_image_size": ("image_size", _bad_size_doc, {}),
     "unknown_field": ("unknown_field", _unknown_field_doc, {}),
+    "unknown_field_top_level": ("unknown_field", _unknown_top_doc, {}),
+    "unknown_field_in_generationConfig": ("unknown_field", _unknown_generation_config_doc, {}),
+    "unknown_field_in_a_part": ("unknown_field", _unknown_part_doc, {}),
     "malformed_json": ("malformed_json", None, {"raw_body": b'{"contents": [{"parts": [{"text": "x"'}),
     "candidate_count": ("candidate_count", _candidate_count_doc, {}),
     "unknown_model": ("model_not_found", _minimal, {"model": UNKNOWN_MODEL}),

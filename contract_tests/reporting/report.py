@@ -20,6 +20,8 @@ from contract_tests.generation.cases import Exchange
 from contract_tests.generation.images import thumbnail_png
 from contract_tests.reporting.redact import redact, redact_document
 from contract_tests.reporting.results import RunResult
+from contract_tests.reporting.scorecard import scorecard_html, scorecard_lines
+from contract_tests.reporting.verdicts import headlines
 
 __all__ = ["ProgressBar", "summary_table", "write_html", "write_json", "write_junit", "write_reports"]
 
@@ -104,7 +106,8 @@ def _check_html(check: Any, result: RunResult, directory: Path) -> str:
             f"<h3>{e(f.message)}</h3><table><tr><th>request</th><td>{e(record.request)}</td></tr>"
             f"<tr><th>pointer</th><td><code>{e(f.pointer or '/')}</code></td></tr>"
             f"<tr><th>expected</th><td><code>{e(repr(f.expected))}</code></td></tr>"
-            f"<tr><th>actual</th><td><code>{e(repr(f.actual))}</code></td></tr></table>"
+            f"<tr><th>actual</th><td><code>{e(repr(f.actual))}</code></td></tr>"
+            f"<tr><th>endpoint answered</th><td><code>{e(record.excerpt)}</code></td></tr></table>"
             f"<pre>{e(record.reproducer)}</pre>"
         )
     if CHECKS[check.id].shows_images if check.id in CHECKS else False:
@@ -125,6 +128,10 @@ def write_html(result: RunResult, directory: Path, secrets: tuple[str, ...]) -> 
     )
     body = "\n".join(_check_html(check, result, directory) for check in result.checks)
     stopped = f"<p class='skipped'>Stopped early: {e(result.stopped)}</p>" if result.stopped else ""
+    stopped += "".join(f"<p class='failed'><strong>Root cause:</strong> {e(str(h))}</p>" for h in headlines(result))
+    stopped += "".join(f"<p class='skipped'>Planned but not sent: {e(line)}</p>" for line in result.unsent)
+    if result.scorecard:
+        body = scorecard_html(result.scorecard) + body
     page = (
         f"<!doctype html><meta charset='utf-8'><title>Gemini contract report</title><style>{_STYLE}</style>"
         f"<h1>Gemini image contract: {e(result.target)}</h1>"
@@ -145,13 +152,17 @@ def summary_table(result: RunResult) -> str:
     width = max(len(check.id) for check in result.checks) if result.checks else 10
     lines = [f"{'check':<{width}}  {'severity':<8}  {'status':<7}  failures", "-" * (width + 30)]
     for check in result.checks:
-        lines.append(f"{check.id:<{width}}  {check.severity:<8}  {check.status:<7}  {len(check.failures)}")
+        why = f"  ({'; '.join(check.skip_reasons)})" if check.status == "skipped" and check.skip_reasons else ""
+        lines.append(f"{check.id:<{width}}  {check.severity:<8}  {check.status:<7}  {len(check.failures)}{why}")
     counts = {status: sum(c.status == status for c in result.checks) for status in ("passed", "failed", "skipped")}
     lines.append("-" * (width + 30))
     lines.append(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped; "
                  f"{result.requests} requests, estimated cost ${result.estimated_cost_usd:.3f}")
     if result.stopped:
         lines.append(f"stopped early: {result.stopped}")
+    lines += [f"planned but not sent: {line}" for line in result.unsent]
+    if result.scorecard:
+        lines += scorecard_lines(result.scorecard)
     return "\n".join(lines)
 
 

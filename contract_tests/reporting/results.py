@@ -21,12 +21,14 @@ class FailureRecord:
     exchange: int
     request: str  # e.g. "generate gemini-3-pro-image-preview (snake)"
     reproducer: str
+    excerpt: str = ""  # the start of the endpoint's response body (image data shortened)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "message": self.failure.message, "pointer": self.failure.pointer,
             "expected": self.failure.expected, "actual": self.failure.actual,
             "exchange": self.exchange, "request": self.request, "reproducer": self.reproducer,
+            "response_excerpt": self.excerpt,
         }
 
 
@@ -63,6 +65,8 @@ class RunResult:
     estimated_cost_usd: float
     stopped: str | None = None  # why the run stopped early (budget), if it did
     config: dict[str, Any] = field(default_factory=dict)
+    unsent: list[str] = field(default_factory=list)  # planned probes that could not be sent, and why
+    scorecard: dict[str, Any] | None = None  # sandwich mode: the relay scorecard
 
     @property
     def failed(self) -> bool:
@@ -78,5 +82,7 @@ class RunResult:
             "requests": self.requests,
             "estimated_cost_usd": round(self.estimated_cost_usd, 4),
             "stopped": self.stopped,
+            "unsent": self.unsent,
+            "relay_scorecard": self.scorecard,
             "config": self.config,
         }

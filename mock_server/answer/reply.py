@@ -59,11 +59,14 @@ def request_key(request: ImageRequest, seed: int) -> str:
     return hashlib.sha256(f"{request.profile.model_id}\x00{seed}\x00{canonical}".encode()).hexdigest()
 
 
-def _mime_type(settings: Settings, key: str) -> str:
+def _mime_type(settings: Settings, key: str, allowed: list[str]) -> str:
     if settings.image_format == "jpeg":
         return "image/jpeg"
-    if settings.image_format == "mixed":  # deterministic per request, like a coin Google flips
-        return "image/jpeg" if int(key[:2], 16) % 2 else "image/png"
+    if settings.image_format == "mixed":
+        # Deterministic per request, like a coin Google flips, among the types the model's catalogue
+        # entry lists: a PNG-only model stays PNG (the contract suite checks outputMimeTypes).
+        choices = [mime for mime in ("image/png", "image/jpeg") if mime in allowed] or ["image/png"]
+        return choices[int(key[:2], 16) % len(choices)]
     return "image/png"
 
 
@@ -87,7 +90,8 @@ def plan_reply(request: ImageRequest, settings: Settings) -> Reply:
     source = request.edit_source
     final = ImageSpec(
         model_id=profile.model_id, width=request.width, height=request.height, aspect_ratio=request.aspect_ratio,
-        image_size=request.image_size, prompt=request.prompt, mime_type=_mime_type(settings, key), seed=seed,
+        image_size=request.image_size, prompt=request.prompt,
+        mime_type=_mime_type(settings, key, profile.output_mime_types), seed=seed,
         source=source.data if source else None, pad_to_bytes=pad,
     )
     parts: list[PlannedPart] = []

@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from mock_server.answer.validation import parse_json_body, read_validated
 from mock_server.runtime import Runtime, runtime_of
+from mock_server.state import state_of
 from mock_server.state.file_store import FileStore, new_id
 from mock_server.web.errors import ApiError
 from mock_server.web.http import check_version, json_response, next_page_token, page_request, read_body, require_key
@@ -51,7 +52,9 @@ def store_of(runtime: Runtime) -> FileStore:
 
 def install(runtime: Runtime) -> None:
     """Attach the store and the ``fileData`` resolver that generateContent uses."""
-    store = FileStore(runtime.settings)
+    # --files-dir wins; otherwise files live where the shared state does (memory when unshared).
+    backend = None if runtime.settings.files_dir else state_of(runtime).files_backend()
+    store = FileStore(runtime.settings, backend=backend)
     runtime.extensions["files"] = store
     runtime.extensions["file_resolver"] = resolver(store)
 

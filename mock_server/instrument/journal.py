@@ -4,17 +4,16 @@
 response status; the generate path adds what it resolved (model, image size, aspect ratio, prompt)
 and the scenario applied. Each entry is a bounded, already-redacted summary built when the request
 is recorded (``journal_summary.py``: image data as size and digest, long strings cut with a marker);
-the journal drops its oldest entries past ``journal_size`` entries or ``journal_max_bytes`` bytes.
-``GET /_mock/requests`` lists the entries (oldest first, filters ``model``, ``limit``),
-``DELETE /_mock/requests`` empties the journal.
+the store drops its oldest entries past ``journal_size`` entries (the memory store also past
+``journal_max_bytes`` bytes). ``GET /_mock/requests`` lists the entries (oldest first, filters
+``model``, ``limit``), ``DELETE /_mock/requests`` empties the journal.
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
+import json
+import logging
 import time
-from collections import deque
 from typing import Any
 
 from starlette.requests import Request
@@ -23,57 +22,46 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.answer.validation import ImageRequest
-from mock_server.instrument.journal_summary import Summary, summarize_request
+from mock_server.instrument.journal_summary import SizedEntry, Summary, summarize_request
 from mock_server.runtime import Runtime, runtime_of
+from mock_server.state import StateStore, StateUnavailable, state_of, warn_degraded
 from mock_server.web.http import model_and_action
 
 __all__ = ["Journal", "JournalMiddleware", "journal_of", "note_request", "routes"]
+
+log = logging.getLogger("gemini_mock.journal")
 
 NOTE_KEY = "gemini_mock.journal_note"
 ADMIN_PREFIX = "/_mock/"
 
 
 class Journal:
-    """Summaries in arrival order, bounded by an entry count and a byte budget; thread-safe."""
+    """The journal of one app, kept in its state store (docs/scaling.md). Entries are summaries built
+    when recorded (``journal_summary.py``); a store of this process keeps them as they are (with their
+    size, for its byte budget), a shared store as JSON text any worker or replica can list."""
 
-    def __init__(self, size: int, max_bytes: int = 16 * 1024 * 1024) -> None:
-        self._entries: deque[tuple[dict[str, Any], int]] = deque()
-        self._max_entries = max(1, size)
-        self._max_bytes = max(1, max_bytes)
-        self._bytes = 0
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
 
-    def add(self, entry: dict[str, Any], size: int = 1024) -> None:
-        with self._lock:
-            entry["id"] = next(self._ids)
-            self._entries.append((entry, size))
-            self._bytes += size
-            while len(self._entries) > 1 and (len(self._entries) > self._max_entries or self._bytes > self._max_bytes):
-                _, dropped = self._entries.popleft()
-                self._bytes -= dropped
-
-    @property
-    def size_bytes(self) -> int:
-        return self._bytes
+    async def add(self, summary: Summary) -> None:
+        entry = SizedEntry(summary.entry)
+        entry.size = summary.size
+        try:
+            await self._store.journal_append_async(json.dumps(entry) if self._store.shared else entry)
+        except StateUnavailable as exc:  # the API keeps answering; the log says what is missing
+            warn_degraded("journal", exc)
 
     def entries(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [entry for entry, _ in self._entries]
+        return list(self._store.journal_entries())
 
     def clear(self) -> int:
-        with self._lock:
-            count = len(self._entries)
-            self._entries.clear()
-            self._bytes = 0
-            return count
+        return self._store.journal_clear()
 
 
 def journal_of(runtime: Runtime) -> Journal:
     journal: Journal | None = runtime.extensions.get("journal")
     if journal is None:
-        settings = runtime.settings
-        journal = runtime.extensions.setdefault("journal", Journal(settings.journal_size, settings.journal_max_bytes))
+        journal = runtime.extensions.setdefault("journal", Journal(state_of(runtime)))
     return journal
 
 
@@ -106,19 +94,34 @@ class JournalMiddleware:
                 chunks.append(message.get("body", b""))
             return message
 
+        recorded = False
+
+        async def record() -> None:
+            nonlocal recorded
+            recorded = True
+            runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+            if runtime is None:
+                return
+            try:
+                await journal_of(runtime).add(_summarize(scope, b"".join(chunks), status or 500, started, runtime))
+            except Exception as exc:  # recording runs before the last byte: it must never break the answer
+                # The type only: an exception's text could quote the request, keys included.
+                log.error("journal: could not record %s %s (%s)", scope.get("method"), scope.get("path"),
+                          type(exc).__name__)
+
         async def recording_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body") and not recorded:
+                await record()  # before the last byte goes out: a client that has its answer finds it listed
             await send(message)
 
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
-            runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
-            if runtime is not None:
-                summary = _summarize(scope, b"".join(chunks), status or 500, started, runtime)
-                journal_of(runtime).add(summary.entry, summary.size)
+            if not recorded:
+                await record()
 
 
 def _summarize(scope: Scope, raw_body: bytes, status: int, started: float, runtime: Runtime) -> Summary:

@@ -20,9 +20,8 @@ The first rule that matches and fires wins; with none, the request gets its norm
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
-import random
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,8 @@ from starlette.routing import Route
 from mock_server.answer.validation import ImageRequest
 from mock_server.instrument.rule_checks import compile_prompt, rule_problem, search_prompt
 from mock_server.runtime import Runtime, runtime_of
+from mock_server.state import StateStore, StateUnavailable, state_of, warn_degraded
+from mock_server.state.store import NO_LIMIT, STALE
 from mock_server.web.errors import ApiError, error_response
 from schemas import scenario_catalogue
 from schemas.wire.strict_json import loads_strict, scrub_surrogates
@@ -57,7 +58,6 @@ class Rule:
     times: int | None = None
     probability: float = 1.0
     params: dict[str, Any] = field(default_factory=dict)
-    fired: int = 0
 
     @classmethod
     def parse(cls, raw: Any, index: int) -> Rule:
@@ -103,51 +103,82 @@ class Rule:
                 return False
         return True
 
-    def spent(self) -> bool:
-        if self.times is not None and self.fired >= self.times:
-            return True
-        return self.is_sequence and not self.repeat and self.fired >= len(self.steps)
+    def limit(self) -> int:
+        """How often the rule may fire (NO_LIMIT: forever): ``times``, and a one-shot sequence's length."""
+        limits = [self.times] if self.times is not None else []
+        if self.is_sequence and not self.repeat:
+            limits.append(len(self.steps))
+        return min(limits) if limits else NO_LIMIT
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self, fired: int) -> dict[str, Any]:
+        limit = self.limit()
         return {"name": self.name, "match": self.match, "steps": self.steps, "repeat": self.repeat,
                 "times": self.times, "probability": self.probability, "params": self.params,
-                "fired": self.fired, "spent": self.spent()}
+                "fired": fired, "spent": limit != NO_LIMIT and fired >= limit}
 
 
 class RuleBook:
-    """The live rules of one app; thread-safe; randomness seeded for reproducible runs."""
+    """The live rules of one app. Rules, fire counters and the probability draws live in the state
+    store, so with a shared store they count globally across workers and replicas; this object only
+    keeps the parsed rules of the store's current version (re-read when another process changes them).
+    """
 
-    def __init__(self, seed: int) -> None:
-        self._rules: list[Rule] = []
-        self._lock = threading.Lock()
+    def __init__(self, store: StateStore, seed: int) -> None:
+        self._store = store
         self._seed = seed
-        self._random = random.Random(seed)
+        self._parsed: tuple[int, list[Rule]] = (-1, [])
+
+    def _current(self) -> tuple[int, list[Rule]]:
+        if self._store.rules_version() != self._parsed[0]:
+            self._reload()
+        return self._parsed
+
+    def _reload(self) -> None:
+        version, raw_rules = self._store.rules()
+        self._parsed = (version, [Rule.parse(raw, index) for index, raw in enumerate(raw_rules)])
 
     def replace(self, raw_rules: list[Any]) -> None:
-        parsed = [Rule.parse(raw, index) for index, raw in enumerate(raw_rules)]
-        with self._lock:
-            self._rules = parsed
-            self._random = random.Random(self._seed)
+        for index, raw in enumerate(raw_rules):
+            Rule.parse(raw, index)
+        self._store.set_rules(raw_rules)
 
     def add(self, raw_rule: Any) -> None:
-        with self._lock:
-            self._rules.append(Rule.parse(raw_rule, len(self._rules)))
+        Rule.parse(raw_rule, len(self._current()[1]))
+        self._store.add_rule(raw_rule)
+
+    def load_file(self, path: str) -> None:
+        """The ``--scenarios`` file, unless this store already holds it (a restarted replica keeps
+        the counters and run-time changes; a changed file replaces them)."""
+        raw_rules = load_rules_file(path)
+        for index, raw in enumerate(raw_rules):
+            Rule.parse(raw, index)
+        digest = hashlib.sha256(json.dumps(raw_rules, sort_keys=True).encode()).hexdigest()
+        self._store.load_rules_source(raw_rules, digest)
 
     def describe(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [rule.describe() for rule in self._rules]
+        fired = self._store.fired_counts()
+        return [rule.describe(fired.get(index, 0)) for index, rule in enumerate(self._current()[1])]
 
-    def pick(self, request: Request, image_request: ImageRequest) -> tuple[str, str, dict[str, Any]] | None:
+    async def pick(self, request: Request, image_request: ImageRequest) -> tuple[str, str, dict[str, Any]] | None:
         """(rule name, scenario name, params) of the first rule that matches and fires."""
-        with self._lock:
-            for rule in self._rules:
-                if rule.spent() or not rule.matches(request, image_request):
+        try:
+            for _attempt in range(5):  # another process may change the rules between read and fire
+                if await self._store.rules_version_async() != self._parsed[0]:
+                    self._reload()
+                version, rules = self._parsed
+                candidates = [(index, rule.limit(), rule.probability) for index, rule in enumerate(rules)
+                              if rule.matches(request, image_request)]
+                if not candidates:
+                    return None
+                fired = await self._store.fire_async(version, candidates, self._seed)
+                if fired == STALE:
                     continue
-                if rule.probability < 1.0 and self._random.random() >= rule.probability:
-                    continue
-                step = rule.steps[rule.fired % len(rule.steps)]
-                rule.fired += 1
-                return rule.name, step, rule.params
+                if not isinstance(fired, tuple):
+                    return None
+                rule = rules[fired[0]]
+                return rule.name, rule.steps[fired[1] % len(rule.steps)], rule.params
+        except StateUnavailable as exc:
+            warn_degraded("scenario rules", exc)
         return None
 
 
@@ -167,9 +198,14 @@ def load_rules_file(path: str) -> list[Any]:
 def rules_of(runtime: Runtime) -> RuleBook:
     book: RuleBook | None = runtime.extensions.get("scenario_rules")
     if book is None:
-        book = runtime.extensions.setdefault("scenario_rules", RuleBook(runtime.settings.seed))
+        book = RuleBook(state_of(runtime), runtime.settings.seed)
         if runtime.settings.scenarios_file:
-            book.replace(load_rules_file(runtime.settings.scenarios_file))
+            try:
+                book.load_file(runtime.settings.scenarios_file)
+            except StateUnavailable as exc:  # not remembered: the next request tries again
+                warn_degraded("scenario rules", exc)
+                return book
+        book = runtime.extensions.setdefault("scenario_rules", book)
     return book
 
 

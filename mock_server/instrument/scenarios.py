@@ -83,7 +83,7 @@ def lookup(name: str, source: str, params: dict[str, Any] | None = None) -> Scen
     return Scenario(name, {**spec, **(params or {})}, source)
 
 
-def select_scenario(request: Request, image_request: ImageRequest) -> Scenario | None:
+async def select_scenario(request: Request, image_request: ImageRequest) -> Scenario | None:
     """The scenario for this request (header, then prompt marker, then rules), remembered in scope."""
     chosen: Scenario | None = None
     header = request.headers.get(scenario_catalogue()["headerName"], "").strip()
@@ -94,7 +94,7 @@ def select_scenario(request: Request, image_request: ImageRequest) -> Scenario |
         if marker:
             chosen = lookup(marker.group(1), "prompt")
         else:
-            fired = rules_of(runtime_of(request)).pick(request, image_request)
+            fired = await rules_of(runtime_of(request)).pick(request, image_request)
             if fired is not None:
                 rule_name, name, params = fired
                 chosen = lookup(name, f"rule:{rule_name}", params)
@@ -122,7 +122,7 @@ def stream_plan(scope: Scope) -> StreamPlan | None:
 
 async def apply_scenario(request: Request, image_request: ImageRequest, reply: Reply) -> Reply:
     """Select and apply this request's scenario to its planned reply."""
-    scenario = select_scenario(request, image_request)
+    scenario = await select_scenario(request, image_request)
     if scenario is None:
         return reply
     kind = scenario.kind

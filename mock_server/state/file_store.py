@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from mock_server.settings import Settings
 
-__all__ = ["FileStore", "new_id"]
+__all__ = ["DirectoryBackend", "FileBackend", "FileStore", "new_id"]
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -30,7 +30,9 @@ def new_id(length: int = 12) -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
 
 
-class _Backend(Protocol):
+class FileBackend(Protocol):
+    """Where entries live: this process's memory, a directory, or a shared store (Redis)."""
+
     def entry_keys(self) -> Iterator[str]: ...
     def meta(self, key: str) -> dict[str, Any] | None: ...
     def put_meta(self, key: str, meta: dict[str, Any]) -> None: ...
@@ -128,11 +130,13 @@ class _Directory:
 class FileStore:
     """Entries by key with a shared byte budget and an expiry; thread-safe within a process."""
 
-    def __init__(self, settings: Settings, clock: Any = time.time) -> None:
+    def __init__(self, settings: Settings, clock: Any = time.time, backend: FileBackend | None = None) -> None:
         self.max_bytes = settings.files_max_bytes
         self.ttl = settings.files_ttl_seconds
         self._clock = clock
-        self._backend: _Backend = _Directory(settings.files_dir) if settings.files_dir else _Memory()
+        if backend is None:
+            backend = _Directory(settings.files_dir) if settings.files_dir else _Memory()
+        self._backend: FileBackend = backend
         self._lock = threading.RLock()
 
     def now(self) -> float:
@@ -190,3 +194,6 @@ class FileStore:
     def delete(self, key: str) -> None:
         with self._lock:
             self._backend.delete(key)
+
+
+DirectoryBackend = _Directory

@@ -21,7 +21,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["InteractionStore", "MemoryInteractionStore", "record_size"]
+from mock_server.state.store import StateStore
+
+__all__ = ["InteractionStore", "MemoryInteractionStore", "SharedInteractionStore", "record_size"]
 
 
 class InteractionStore(Protocol):
@@ -88,3 +90,35 @@ class MemoryInteractionStore:
             return False
         self._bytes -= found[1]
         return True
+
+
+class SharedInteractionStore:
+    """Interactions in the shared state store (``--workers``, ``--state``), so that every worker and
+    replica finds an interaction created on another. Bounded by count (``Settings.state_documents_max``,
+    oldest first) rather than bytes; expiry uses wall-clock time, which replicas share."""
+
+    KIND = "interaction"
+
+    def __init__(self, store: StateStore, ttl_seconds: float, clock: Callable[[], float] = time.time) -> None:
+        self._store, self._ttl, self._clock = store, ttl_seconds, clock
+
+    def put(self, interaction_id: str, record: dict[str, Any]) -> None:
+        self._store.put_document(self.KIND, interaction_id,
+                                 {"id": interaction_id, "record": record, "expires": self._clock() + self._ttl})
+
+    def get(self, interaction_id: str) -> dict[str, Any] | None:
+        kept = self._store.get_document(self.KIND, interaction_id)
+        if kept is None:
+            return None
+        if float(kept["expires"]) <= self._clock():
+            self._store.delete_document(self.KIND, interaction_id)
+            return None
+        record: dict[str, Any] = kept["record"]
+        return record
+
+    def delete(self, interaction_id: str) -> bool:
+        return self._store.delete_document(self.KIND, interaction_id)
+
+    def ids(self) -> list[str]:
+        now = self._clock()
+        return [str(kept["id"]) for kept in self._store.list_documents(self.KIND) if float(kept["expires"]) > now]

@@ -30,7 +30,8 @@ from mock_server.instrument.journal import note_request
 from mock_server.instrument.scenarios import apply_scenario
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.settings import Settings
-from mock_server.state.interaction_store import InteractionStore, MemoryInteractionStore
+from mock_server.state import state_of
+from mock_server.state.interaction_store import InteractionStore, MemoryInteractionStore, SharedInteractionStore
 from mock_server.web.errors import ApiError
 from mock_server.web.http import check_version, read_body, require_key
 from schemas.interactions import error_codes
@@ -43,9 +44,11 @@ RUNNING = ("in_progress", "queued")
 def store_of(runtime: Runtime) -> InteractionStore:
     store: InteractionStore | None = runtime.extensions.get("interactions")
     if store is None:
-        settings = runtime.settings
-        memory = MemoryInteractionStore(settings.interactions_store_bytes, settings.interactions_ttl_seconds)
-        store = runtime.extensions.setdefault("interactions", memory)
+        settings, state = runtime.settings, state_of(runtime)
+        kept: InteractionStore = (SharedInteractionStore(state, settings.interactions_ttl_seconds) if state.shared
+                                  else MemoryInteractionStore(settings.interactions_store_bytes,
+                                                              settings.interactions_ttl_seconds))
+        store = runtime.extensions.setdefault("interactions", kept)
     return store
 
 
