@@ -60,7 +60,7 @@ def test_redaction_happens_before_long_strings_are_cut() -> None:
 
 def test_long_strings_are_cut_with_a_marker_and_images_kept_as_size_and_digest() -> None:
     fake = InProcess()
-    image = base64.b64encode(png_bytes(64, 48)).decode()
+    image = base64.b64encode(png_bytes(64, 48) + b"\0" * 2000).decode()
     parts = [{"text": "x" * 100_000}, {"inlineData": {"mimeType": "image/png", "data": image}}]
     body = {"contents": [{"parts": parts}]}
     assert fake.generate(MODEL, body, key="k").status_code == 200

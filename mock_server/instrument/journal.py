@@ -103,7 +103,7 @@ class JournalMiddleware:
             if runtime is None:
                 return
             try:
-                await journal_of(runtime).add(_summarize(scope, b"".join(chunks), status or 500, started, runtime))
+                await journal_of(runtime).add(_record(scope, b"".join(chunks), status or 500, started, runtime))
             except Exception as exc:  # recording runs before the last byte: it must never break the answer
                 # The type only: an exception's text could quote the request, keys included.
                 log.error("journal: could not record %s %s (%s)", scope.get("method"), scope.get("path"),
@@ -124,7 +124,7 @@ class JournalMiddleware:
                 await record()
 
 
-def _summarize(scope: Scope, raw_body: bytes, status: int, started: float, runtime: Runtime) -> Summary:
+def _record(scope: Scope, raw_body: bytes, status: int, started: float, runtime: Runtime) -> Summary:
     path = str(scope["path"])
     settings = runtime.settings
     return summarize_request(

@@ -5,8 +5,9 @@ Redis): nothing in the result refers back to the request, and its size is known 
 
 Order matters: every string is redacted (every configured key and the caller's own, verbatim, plus
 anything in a key position) *before* it is cut, so a cut can never leave a piece of a key behind.
-Image data (``data``/``bytesBase64Encoded`` fields) is kept as its size and digest; other long strings
-are cut with a marker saying how long they were; deep or wide structures are cut with markers too.
+Image data (``data``/``bytesBase64Encoded`` fields) over 512 characters is kept as its size and digest;
+other long strings are cut with a marker saying how long they were; deep or wide structures are cut with
+markers too.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = ["SECRET_HEADERS", "Summary", "SummaryLimits", "request_secrets", "sum
 SECRET_HEADERS = frozenset({"x-goog-api-key", "authorization", "cookie", "proxy-authorization", "x-api-key",
                             "api-key", "x-admin-key"})
 _BLOB_FIELDS = frozenset({"data", "bytesBase64Encoded"})
+_SMALL_BLOB = 512  # image data up to this many characters is kept whole (a relay's tests compare it)
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class _Walker:
         if self.spent > self.limits.max_bytes:
             return "<cut: entry size limit>"
         if isinstance(value, str):
-            if key in _BLOB_FIELDS:
+            if key in _BLOB_FIELDS and len(value) > _SMALL_BLOB:
                 self.spent += 48
                 return _digest_marker(value)
             return self.text(value)

@@ -59,7 +59,8 @@ def worth_redacting(secrets: Iterable[str]) -> list[str]:
 FRAGMENT_CHARS = 8
 """Runs of at least this many characters that begin or end a known secret are removed too: a key that
 something cut (or echoed in part) must not survive as a recognisable piece. Pieces from its middle are
-left alone, so that a word inside a human-chosen key ("canary-interactions-...") stays readable elsewhere."""
+left alone, and so are pieces that read as words (no digit, one case): a word inside a human-chosen key
+("canary-interactions-...", "upstream-key-...") stays readable elsewhere."""
 
 
 @lru_cache(maxsize=256)
@@ -67,6 +68,10 @@ def _windows(secret: str) -> tuple[dict[str, int], re.Pattern[str]]:
     """Every FRAGMENT_CHARS-long piece of ``secret`` (with its offset), and a pattern finding any of them."""
     windows = {secret[i:i + FRAGMENT_CHARS]: i for i in range(len(secret) - FRAGMENT_CHARS, -1, -1)}
     return windows, re.compile("|".join(map(re.escape, windows)))
+
+
+def _looks_random(piece: str) -> bool:
+    return any(char.isdigit() for char in piece) or (piece.lower() != piece and piece.upper() != piece)
 
 
 def _fragment_spans(text: str, secret: str) -> list[tuple[int, int]]:
@@ -85,7 +90,9 @@ def _fragment_spans(text: str, secret: str) -> list[tuple[int, int]]:
         right = offset + FRAGMENT_CHARS
         while end < len(text) and right < len(secret) and text[end] == secret[right]:
             end, right = end + 1, right + 1
-        if left == 0 or right == len(secret):  # a cut key is a prefix or a suffix; a word inside it is not
+        # A cut key is a prefix or a suffix, and a piece of a real key looks random; a word inside or at
+        # the start of a human-chosen key ("upstream-key-1", "canary-interactions-31c9") does not.
+        if (left == 0 or right == len(secret)) and _looks_random(text[start:end]):
             spans.append((start, end))
         position = end
     return spans
