@@ -100,6 +100,7 @@ def mixed_request(counter: itertools.count[int]) -> tuple[str, str, bytes | None
 
 async def soak(base: str, pid: int, duration: float, clients: int) -> dict[str, object]:
     statuses: Counter[int] = Counter()
+    errors: Counter[str] = Counter()  # client-side failures (status 0), by kind
     samples: list[tuple[float, float]] = []
     counter = itertools.count()
     started = time.monotonic()
@@ -113,8 +114,9 @@ async def soak(base: str, pid: int, duration: float, clients: int) -> dict[str, 
                 response = await http.request(method, base + path, content=body, headers=headers)
                 await response.aread()
                 statuses[response.status_code] += 1
-            except httpx.HTTPError:
+            except httpx.HTTPError as error:
                 statuses[0] += 1
+                errors[f"{type(error).__name__} on {method} {path.split('?')[0].rsplit(':', 1)[-1]}"] += 1
 
     async def sampler() -> None:
         while time.monotonic() < stop_at:
@@ -126,7 +128,7 @@ async def soak(base: str, pid: int, duration: float, clients: int) -> dict[str, 
         await asyncio.gather(sampler(), *(client(http) for _ in range(clients)))
     samples.append((round(time.monotonic() - started, 1), round(rss_mb(pid), 1)))
     return {"requests": sum(statuses.values()), "statuses": dict(sorted(statuses.items())), "rss_mb": samples,
-            "seconds": round(time.monotonic() - started, 1)}
+            "seconds": round(time.monotonic() - started, 1), "client_errors": dict(errors)}
 
 
 async def distinct(base: str, pid: int, total: int, concurrency: int = 16) -> dict[str, object]:
