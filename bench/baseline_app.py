@@ -1,7 +1,9 @@
-"""The yardstick: the same uvicorn + Starlette serving a precomputed body of a given size.
+"""The ceiling: the same uvicorn + Starlette serving precomputed bytes.
 
-``BASELINE_BODY_FILE`` names a file whose bytes are answered to every POST, so the fake's rate can
-be compared with the rate of doing no work at all for a response of the same size.
+``BASELINE_DIR`` holds ``<case>.body`` (the bytes the fake answered) and ``<case>.status``; a POST to
+``/<case>`` reads the request body and answers those bytes with that status, so the fake's rate can
+be compared with the rate of doing no work at all for a response of the same size and status.
+``BASELINE_BODY_FILE`` instead names one body answered with 200 to a POST anywhere.
 """
 
 from __future__ import annotations
@@ -14,12 +16,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-BODY = Path(os.environ["BASELINE_BODY_FILE"]).read_bytes()
+_DIR = os.environ.get("BASELINE_DIR")
+_FILE = os.environ.get("BASELINE_BODY_FILE")
+BODIES = {path.stem: (path.read_bytes(), int(path.with_suffix(".status").read_text()))
+          for path in (Path(_DIR).glob("*.body") if _DIR else [])}
+ANYWHERE = (Path(_FILE).read_bytes(), 200) if _FILE else (b"", 404)
 
 
 async def precomputed(request: Request) -> Response:
     await request.body()
-    return Response(BODY, media_type="application/json; charset=UTF-8")
+    body, status = BODIES.get(request.path_params["case"], ANYWHERE)
+    return Response(body, status_code=status, media_type="application/json; charset=UTF-8")
 
 
-app = Starlette(routes=[Route("/{path:path}", precomputed, methods=["POST"])])
+async def up(_request: Request) -> Response:
+    return Response(b"up")
+
+
+app = Starlette(routes=[Route("/{case:path}", precomputed, methods=["POST"]), Route("/", up, methods=["GET"])])

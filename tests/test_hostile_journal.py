@@ -112,3 +112,12 @@ def test_logs_are_redacted_traceback_included(caplog: pytest.LogCaptureFixture) 
         log.exception("failed for %s", KEY)
     assert "failed for" in caplog.text and "ValueError" in caplog.text
     _assert_no_fragment(caplog.text)
+
+
+def test_child_loggers_are_redacted_too(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    InProcess(Settings(api_keys=(KEY,)))
+    logging.getLogger("gemini_mock.journal").error("journal: could not record POST /v1beta/models/%s", KEY)
+    assert "could not record" in caplog.text
+    _assert_no_fragment(caplog.text)

@@ -7,10 +7,11 @@ large base64 blobs into pre-serialised JSON instead of re-serialising megabytes 
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import json
 import os
+import random
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,14 +44,22 @@ class Reply:
     template: list[bytes | int] = field(default_factory=list, compare=False, repr=False)
 
     def with_changes(self, **changes: Any) -> Reply:
-        if set(changes) <= {"response_id"}:
-            return replace(self, **changes)  # shares ``template``: the body is the same but for the id
+        if changes.keys() == {"response_id"}:
+            # Every cached reply's copy for a repeated request: a shallow copy (dataclasses.replace
+            # re-runs __init__), sharing ``template``: the body is the same but for the id.
+            copy = object.__new__(Reply)
+            copy.__dict__.update(self.__dict__, response_id=changes["response_id"])
+            return copy
         return replace(self, template=[], **changes)
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def new_response_id() -> str:
-    """23 URL-safe characters, like Google's responseId."""
-    return base64.urlsafe_b64encode(os.urandom(17)).decode().rstrip("=")
+    """23 URL-safe characters, like Google's responseId (unique, not secret: no system call)."""
+    raw = random.getrandbits(136).to_bytes(17, "big")
+    return binascii.b2a_base64(raw, newline=False).translate(_URLSAFE)[:23].decode()
 
 
 def request_key(request: ImageRequest, seed: int) -> str:
@@ -112,10 +121,6 @@ def plan_reply(request: ImageRequest, settings: Settings) -> Reply:
 def render_reply(reply: Reply, cache: ImageCache) -> dict[int, RenderedImage]:
     """Every image of the reply, by part index (blocking: call from a worker thread on a miss)."""
     return {index: cache.render(part.image) for index, part in enumerate(reply.parts) if part.image is not None}
-
-
-def missing_images(reply: Reply, cache: ImageCache) -> bool:
-    return any(part.image is not None and cache.get(part.image) is None for part in reply.parts)
 
 
 def _part_document(part: PlannedPart, index: int, image: RenderedImage | None, secret: str) -> dict[str, Any]:

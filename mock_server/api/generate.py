@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mock_server.answer.reply import Reply, encode_reply, missing_images, new_response_id, plan_reply, render_reply
+from mock_server.answer.reply import Reply, encode_reply, new_response_id, plan_reply, render_reply
 from mock_server.answer.token_count import count_tokens_document
 from mock_server.answer.validation import (
     FileResolver,
@@ -30,6 +30,7 @@ from schemas import ModelProfile
 __all__ = ["count_tokens", "generate_content", "prepare", "rendered_for"]
 
 _CACHEABLE_BODY_BYTES = 64 * 1024
+_SHORT_BODY_BYTES = 1024
 _T = TypeVar("_T")
 
 
@@ -46,18 +47,23 @@ async def prepare(request: Request, profile: ModelProfile) -> tuple[ImageRequest
 
 
 async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, Reply]:
-    """Parse, check and plan a request; identical small bodies skip straight to the cached plan."""
+    """Parse, check and plan a request. The outcome of a small body is remembered by its digest, a
+    refusal as well as a plan: the same bytes are never parsed, validated and planned twice."""
     runtime = runtime_of(request)
     body = await read_body(request)
+    version = str(request.path_params.get("version", "v1beta"))
     cache_key = None
     # Bodies that may reference uploaded files depend on server state: never served from the cache.
     if len(body) <= _CACHEABLE_BODY_BYTES and b"file" not in body:
-        cache_key = (profile.model_id, hashlib.sha256(body).digest())
+        # A short body is its own key (a dict hashes it in nanoseconds); a long one keys by digest.
+        digest = body if len(body) <= _SHORT_BODY_BYTES else hashlib.sha256(body).digest()
+        cache_key = (profile.model_id, version, digest)  # the version shows in a refusal's details
         cached = runtime.planned.get(cache_key)
+        if isinstance(cached, ApiError):
+            raise cached.again()
         if cached is not None:
             image_request, reply = cached
             return image_request, reply.with_changes(response_id=new_response_id())
-    version = str(request.path_params.get("version", "v1beta"))
 
     def read_and_plan() -> tuple[ImageRequest, Reply]:
         document = parse_json_body(body)
@@ -67,17 +73,29 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
         )
         return image_request, plan_reply(image_request, runtime.settings)
 
-    image_request, reply = await _off_loop_if_large(body, read_and_plan)
+    try:
+        image_request, reply = await _off_loop_if_large(body, read_and_plan)
+    except ApiError as error:
+        if cache_key is not None:
+            error.encoded()  # once, shared by every copy answered from the cache
+            runtime.planned.put(cache_key, error.again())
+        raise
     if cache_key is not None:
         runtime.planned.put(cache_key, (image_request, reply))
     return image_request, reply
 
 
 async def rendered_for(runtime: Runtime, reply: Reply) -> dict[int, Any]:
-    """The reply's images; rendering (CPU-bound, GIL-releasing) happens off the event loop."""
-    if missing_images(reply, runtime.images):
-        return await run_in_threadpool(render_reply, reply, runtime.images)
-    return render_reply(reply, runtime.images)
+    """The reply's images, one cache look-up each; rendering (CPU-bound, GIL-releasing) happens off
+    the event loop."""
+    rendered: dict[int, Any] = {}
+    for index, part in enumerate(reply.parts):
+        if part.image is not None:
+            image = runtime.images.get(part.image)
+            if image is None:
+                return await run_in_threadpool(render_reply, reply, runtime.images)
+            rendered[index] = image
+    return rendered
 
 
 async def generate_content(request: Request, profile: ModelProfile) -> Response:

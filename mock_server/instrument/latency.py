@@ -34,6 +34,9 @@ class Delay:
     total: float
 
 
+_NO_DELAY = Delay(0.0, 0.0)
+
+
 def parse_latency(value: str) -> str:
     """argparse type: 'none', 'realistic' or a non-negative number of milliseconds."""
     if value in ("none", "realistic"):
@@ -73,7 +76,7 @@ def plan_delay(runtime: Runtime, profile: ModelProfile, image_size: str) -> Dela
     settings = runtime.settings
     mode = settings.latency
     if mode == "none":
-        return Delay(0.0, 0.0)
+        return _NO_DELAY
     if mode == "realistic":
         median, p99 = profile.latency_ms(image_size)
         source = _source(runtime)

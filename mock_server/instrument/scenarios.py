@@ -83,14 +83,21 @@ def lookup(name: str, source: str, params: dict[str, Any] | None = None) -> Scen
     return Scenario(name, {**spec, **(params or {})}, source)
 
 
+@cache
+def _prompt_marker() -> re.Pattern[str]:
+    return re.compile(scenario_catalogue()["promptMarker"])
+
+
 async def select_scenario(request: Request, image_request: ImageRequest) -> Scenario | None:
     """The scenario for this request (header, then prompt marker, then rules), remembered in scope."""
     chosen: Scenario | None = None
-    header = request.headers.get(scenario_catalogue()["headerName"], "").strip()
+    name = scenario_catalogue()["headerName"]
+    # Membership first: a missing header is the common case, and Headers.get finds it by a KeyError.
+    header = request.headers[name].strip() if name in request.headers else ""
     if header:
         chosen = lookup(header, "header")
     else:
-        marker = re.search(scenario_catalogue()["promptMarker"], image_request.prompt)
+        marker = _prompt_marker().search(image_request.prompt)
         if marker:
             chosen = lookup(marker.group(1), "prompt")
         else:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from mock_server.settings import settings_of
 from mock_server.web.auth import authenticate
-from mock_server.web.errors import JSON_CONTENT_TYPE, ApiError
+from mock_server.web.errors import ApiError, raw_json_headers
 
 __all__ = [
     "API_VERSIONS", "PiecesResponse", "check_version", "json_bytes_response", "json_response", "model_and_action",
@@ -40,35 +40,71 @@ def check_version(request: Request) -> str:
 
 
 def require_key(request: Request) -> str:
-    return authenticate(request.headers, request.query_params, settings_of(request).api_keys)
+    # Most requests carry no query string: don't build (and parse) an empty one.
+    query: Mapping[str, str] = request.query_params if request.scope.get("query_string") else {}
+    return authenticate(request.headers, query, settings_of(request).api_keys)
 
 
 async def read_body(request: Request) -> bytes:
     """The whole body, refusing (without buffering it) anything over the size limit."""
+    if hasattr(request, "_body"):  # read before (Starlette keeps it there too)
+        return request._body
     limit = settings_of(request).max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise ApiError.named("payload_too_large", limit=limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    # Straight from receive, not through Request.stream(): one await per message, no generator.
+    while True:
+        message = await request.receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise ApiError.named("payload_too_large", limit=limit)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            break
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    request._body = body  # what Request.body() and Request.stream() return from now on
+    return body
+
+
+_COALESCE_BELOW = 64 * 1024
+
+
+def _coalesced(pieces: list[bytes]) -> list[bytes]:
+    """Small neighbouring pieces joined: copying a few KB is cheaper than another ASGI message and
+    another write to the socket; large pieces (image base64) go as they are, never copied."""
+    if sum(map(len, pieces)) < _COALESCE_BELOW:
+        return [b"".join(pieces)]
+    out: list[bytes] = []
+    small: list[bytes] = []
+    for piece in pieces:
+        if len(piece) >= _COALESCE_BELOW:
+            if small:
+                out.append(b"".join(small))
+                small = []
+            out.append(piece)
+        elif piece:
+            small.append(piece)
+    if small:
+        out.append(b"".join(small))
+    return out
 
 
 class PiecesResponse(Response):
     """A response whose body is sent as the pieces it was built from: megabytes of image base64
     go to the socket without first being copied into one joined buffer."""
 
-    def __init__(self, pieces: list[bytes], status_code: int = 200, headers: dict[str, str] | None = None,
-                 media_type: str = JSON_CONTENT_TYPE) -> None:
-        self.pieces = [piece for piece in pieces if piece]
-        super().__init__(None, status_code, headers, media_type)
-        self.headers["content-length"] = str(sum(len(piece) for piece in self.pieces))
+    def __init__(self, pieces: Iterable[bytes], status_code: int = 200, headers: dict[str, str] | None = None) -> None:
+        self.pieces = _coalesced(list(pieces))
+        self.status_code = status_code
+        self.background = None
         self.body = b""
+        self.raw_headers = raw_json_headers(sum(map(len, self.pieces)), headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
@@ -84,9 +120,10 @@ class PiecesResponse(Response):
         return b"".join(self.pieces)
 
 
-def json_bytes_response(pieces: Iterable[bytes], status_code: int = 200) -> Response:
+def json_bytes_response(pieces: Iterable[bytes], status_code: int = 200,
+                        headers: dict[str, str] | None = None) -> Response:
     """A pretty-printed JSON body, ended by a newline as every Google JSON body is (obs. 1)."""
-    return PiecesResponse([*pieces, b"\n"], status_code=status_code, headers={"vary": "Origin, X-Origin, Referer"})
+    return PiecesResponse([*pieces, b"\n"], status_code=status_code, headers=headers)
 
 
 def json_response(document: Any) -> Response:

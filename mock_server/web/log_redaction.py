@@ -1,24 +1,30 @@
-"""Keys out of the fake's logs: every record of its loggers is redacted, traceback included, before a
-handler writes it (the configured keys verbatim and in pieces, anything in a key position)."""
+"""Keys out of the fake's logs: every record of its loggers (``gemini_mock`` and its children, uvicorn's)
+is redacted when it is created, traceback included, before any handler can write it: the configured
+keys verbatim and in pieces, and anything in a key position."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from schemas.wire.redaction import redact_text, worth_redacting
 
-__all__ = ["LOGGERS", "install_log_redaction"]
+__all__ = ["LOGGER_PREFIXES", "install_log_redaction"]
 
-LOGGERS = ("gemini_mock", "uvicorn.error")
+LOGGER_PREFIXES = ("gemini_mock", "uvicorn")
 _secrets: set[str] = set()
 _lock = threading.Lock()
+_installed = False
 
 
-class _RedactingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
+def _redacting(factory: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        if not record.name.startswith(LOGGER_PREFIXES):
+            return record
         message = record.getMessage()
         if record.exc_info:
             message += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
@@ -28,17 +34,17 @@ class _RedactingFilter(logging.Filter):
             secrets = tuple(_secrets)
         record.msg = redact_text(message, secrets)
         record.args = ()
-        return True
+        return record
 
-
-_FILTER = _RedactingFilter()
+    return make
 
 
 def install_log_redaction(secrets: Iterable[str]) -> None:
     """Redact ``secrets`` (and key-shaped values) from every record of the fake's loggers, process-wide."""
+    global _installed
     with _lock:
         _secrets.update(worth_redacting(secrets))
-    for name in LOGGERS:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+        if _installed:
+            return
+        _installed = True
+    logging.setLogRecordFactory(_redacting(logging.getLogRecordFactory()))
