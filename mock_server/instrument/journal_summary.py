@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from schemas.wire.redaction import REDACTED, extract_api_key, needs_redaction, redact_text, worth_redacting
+from schemas.wire.redaction import REDACTED, extract_api_key, redact_text, suspect_pattern, worth_redacting
 from schemas.wire.strict_json import JsonRejected, loads_strict, scrub_surrogates
 
 __all__ = ["SECRET_HEADERS", "Summary", "SummaryLimits", "request_secrets", "summarize_request"]
@@ -65,12 +65,13 @@ class _Walker:
         self.limits = limits
         self.spent = 0
         self.margin = max((len(secret) for secret in self.secrets), default=0) + 256
+        self.suspect = suspect_pattern(self.secrets)  # one scan tells whether a string needs redaction
 
     def text(self, value: str) -> str:
         """Redacted first, then cut: a key straddling the cut is already gone."""
         limit = self.limits.max_string
         window = value if len(value) <= limit + self.margin else value[:limit + self.margin]
-        clean = redact_text(window, self.secrets) if needs_redaction(window, self.secrets) else window
+        clean = redact_text(window, self.secrets) if self.suspect.search(window) else window
         clean = clean if clean.isascii() else scrub_surrogates(clean)
         if len(value) > limit:
             clean = clean[:limit] + f"... <{len(value)} chars, cut>"
@@ -107,6 +108,33 @@ class _Walker:
                 items.append(f"<{len(value) - self.limits.max_items} more items>")
             return items
         return self.text(repr(value))
+
+
+_header_summaries: OrderedDict[tuple[Any, ...], tuple[dict[str, str], int]] = OrderedDict()
+
+
+def _headers(walker: _Walker, header_map: dict[str, str], raw: tuple[Any, ...]) -> dict[str, str]:
+    """The kept headers; a client sends the same headers again and again, so their summary is reused."""
+    key = (raw, walker.secrets, walker.limits)
+    with _parsed_lock:
+        cached = _header_summaries.get(key)
+    if cached is not None:
+        walker.spent += cached[1]
+        return dict(cached[0])
+    before = walker.spent
+    kept: dict[str, str] = {}
+    for name, value in list(header_map.items())[:walker.limits.max_items]:
+        if name in SECRET_HEADERS:
+            scheme, _, credential = value.partition(" ")
+            # Keep "Bearer" so the entry still says how the caller authenticated.
+            kept[name] = f"{scheme} {REDACTED}" if credential and scheme.lower() == "bearer" else REDACTED
+        else:
+            kept[walker.text(name)] = walker.text(value)
+    with _parsed_lock:
+        _header_summaries[key] = (kept, walker.spent - before)
+        while len(_header_summaries) > 256:
+            _header_summaries.popitem(last=False)
+    return dict(kept)
 
 
 def request_secrets(headers: Mapping[str, str], query: Mapping[str, str], configured: Iterable[str]) -> list[str]:
@@ -173,14 +201,7 @@ def summarize_request(
     secrets = request_secrets(header_map, query_map, configured_secrets)
     found = extract_api_key(header_map, query_map)
     walker = _Walker(secrets, limits)
-    kept_headers: dict[str, str] = {}
-    for name, value in list(header_map.items())[:limits.max_items]:
-        if name in SECRET_HEADERS:
-            scheme, _, credential = value.partition(" ")
-            # Keep "Bearer" so the entry still says how the caller authenticated.
-            kept_headers[name] = f"{scheme} {REDACTED}" if credential and scheme.lower() == "bearer" else REDACTED
-        else:
-            kept_headers[walker.text(name)] = walker.text(value)
+    kept_headers = _headers(walker, header_map, tuple(headers))
     query = {walker.text(name): (REDACTED if name == "key" else walker.text(value))
              for name, value in query_pairs[:limits.max_items]}
     note = note or {}

@@ -16,7 +16,7 @@ from schemas.wire.casing import map_strings
 
 __all__ = [
     "REDACTED", "AuthStyle", "extract_api_key", "needs_redaction", "redact_bytes", "redact_document", "redact_text",
-    "worth_redacting",
+    "suspect_pattern", "worth_redacting",
 ]
 
 AuthStyle = Literal["header", "query", "bearer"]
@@ -110,7 +110,7 @@ def _without_fragments(text: str, secret: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _suspect_pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
+def suspect_pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
     """Finds anything ``redact_text`` could change: a secret or a piece of one, or a key-position word."""
     pieces = [re.escape(secret) for secret in secrets if len(secret) < 2 * FRAGMENT_CHARS]
     pieces += [re.escape(window) for secret in secrets if len(secret) >= 2 * FRAGMENT_CHARS
@@ -120,7 +120,7 @@ def _suspect_pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
 
 def needs_redaction(text: str, secrets: Iterable[str] = ()) -> bool:
     """Whether ``redact_text`` could change ``text``: one scan, for writers that handle many small strings."""
-    return _suspect_pattern(tuple(worth_redacting(secrets))).search(text) is not None
+    return suspect_pattern(tuple(worth_redacting(secrets))).search(text) is not None
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
