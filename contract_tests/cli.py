@@ -66,9 +66,10 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
                         help="override the profile's price per image (repeatable)")
     parser.add_argument("--image-size", action="append", default=[], help="only request these sizes (repeatable)")
     parser.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default: derandomised)")
-    parser.add_argument("--api-version", default="both", choices=("both", "v1beta", "v1"),
+    parser.add_argument("--api-version", default="both", choices=("both", "v1beta", "v1", "v1beta1"),
                         help="both (default): everything on v1beta plus list/baseline/stream on v1 "
-                             "(google-genai 3.x's default); or one version only")
+                             "(google-genai 3.x's default); or one version only (--api-flavour vertex: "
+                             "v1beta1, the default there, or v1)")
     parser.add_argument("--upstream-fake", default=None, metavar="FAKE_URL",
                         help="sandwich mode: the endpoint forwards to gemini-mock at FAKE_URL; the suite reads its "
                              "journal, provokes its scenarios through the endpoint and compares direct answers")
@@ -76,6 +77,15 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
                         help=f"the key the relay injects upstream (prefer {UPSTREAM_KEY_ENV_VAR})")
     parser.add_argument("--scenario-timeout", type=float, default=12.0, metavar="SECONDS",
                         help="sandwich mode: how long the relay may take to pass on an upstream failure (default 12)")
+    parser.add_argument("--api-flavour", default="gemini", choices=("gemini", "vertex"),
+                        help="the Gemini API (default) or Vertex AI publisher-model paths with Vertex's answer shape")
+    parser.add_argument("--vertex-project", default=None,
+                        help="Vertex project mode: projects/P/locations/L/... (default: express mode, API key)")
+    parser.add_argument("--vertex-location", default="us-central1", help="Vertex location (default us-central1)")
+    parser.add_argument("--batch", action=argparse.BooleanOptionalAction, default=None,
+                        help="Batch API checks (default: on for loopback targets, off for remote ones; "
+                             "a job costs half price per image and may take hours)")
+    parser.add_argument("--batch-timeout", type=float, default=600.0, help="seconds to wait for a batch job")
     parser.add_argument("--timeout", type=float, default=120.0,
                         help="seconds per request, the whole body included (a deadline, not a per-read timeout)")
     parser.add_argument("--max-response-bytes", type=int, default=RunConfig.max_response_bytes, metavar="N",
@@ -113,6 +123,8 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str] | None = 
         scenario_timeout_s=args.scenario_timeout, max_response_bytes=args.max_response_bytes,
         price_overrides=dict(args.price), image_sizes=tuple(args.image_size),
         probe_wrong_key=not args.no_wrong_key_probe,
+        api_flavour=args.api_flavour, vertex_project=args.vertex_project, vertex_location=args.vertex_location,
+        batch=args.batch, batch_timeout_s=args.batch_timeout,
     )
 
 

@@ -73,12 +73,32 @@ class RunConfig:
     # A relay may retry an upstream failure, but one that holds a scenario probe longer than this is
     # reported; the suite never sleeps for a retry hint itself.
     scenario_timeout_s: float = 12.0
+    # Issue 10. Which surface the endpoint is: the Gemini API, or Vertex AI's publisher-model paths
+    # (project mode with ``vertex_project``, else express mode).
+    api_flavour: Literal["gemini", "vertex"] = "gemini"
+    vertex_project: str | None = None
+    vertex_location: str = "us-central1"
+    # Batch API checks: None = on for loopback targets, off for remote ones (they cost money and hours).
+    batch: bool | None = None
+    batch_timeout_s: float = 600.0
     # Largest response body taken in (Google's 4K images make tens of MB); past it the response is a finding.
     max_response_bytes: int = 128 * 1024 * 1024
 
     @property
     def loopback(self) -> bool:
         return is_loopback(self.base_url)
+
+    @property
+    def vertex(self) -> bool:
+        return self.api_flavour == "vertex"
+
+    def model_path(self, model: str, action: str) -> str:
+        """The URL path of ``model:action`` on this run's surface."""
+        suffix = f":{action}" if action else ""
+        if not self.vertex:
+            return f"/{self.api_version}/models/{model}{suffix}"
+        scope = f"projects/{self.vertex_project}/locations/{self.vertex_location}/" if self.vertex_project else ""
+        return f"/{self.api_version}/{scope}publishers/google/models/{model}{suffix}"
 
     @property
     def required_auth_styles(self) -> tuple[AuthStyle, ...]:
@@ -97,7 +117,11 @@ class RunConfig:
                 self.rate_limit_per_min if self.rate_limit_per_min is not None else defaults["rate_limit_per_min"]
             ),
             budget_usd=self.budget_usd if self.budget_usd is not None else defaults["budget_usd"],
-            parity_versions=tuple(v for v in self.parity_versions if v != self.api_version),
+            # Vertex's default version is v1beta1 (api-2026.md §4); the Batch API is a Gemini API surface,
+            # and the /v1 parity requests are the Gemini API's.
+            api_version="v1beta1" if self.vertex and self.api_version == "v1beta" else self.api_version,
+            batch=False if self.vertex else (self.loopback if self.batch is None else self.batch),
+            parity_versions=() if self.vertex else tuple(v for v in self.parity_versions if v != self.api_version),
         )
 
     def secrets(self) -> tuple[str, ...]:

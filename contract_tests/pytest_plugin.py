@@ -32,6 +32,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="sandwich mode: the endpoint forwards to gemini-mock at this URL (docs/relay-validation.md)")
     group.addoption("--gemini-upstream-api-key", default=None,
                     help="the key the relay injects upstream (default: $GEMINI_UPSTREAM_API_KEY)")
+    group.addoption("--gemini-api-flavour", default="gemini", choices=("gemini", "vertex"),
+                    help="the Gemini API (default) or Vertex AI publisher-model paths (docs/vertex.md)")
+    group.addoption("--gemini-vertex-project", default=None, help="Vertex project mode (default: express mode)")
+    group.addoption("--gemini-batch", action="store_true", default=None,
+                    help="Batch API checks on (default: on for loopback targets only; docs/batch.md)")
+    group.addoption("--gemini-no-batch", action="store_false", dest="gemini_batch", help="Batch API checks off")
 
 
 def contract_options(config: pytest.Config) -> dict[str, Any]:
@@ -49,4 +55,7 @@ def contract_options(config: pytest.Config) -> dict[str, Any]:
         "upstream_fake": config.getoption("gemini_upstream_fake", default=None),
         "upstream_api_key": config.getoption("gemini_upstream_api_key", default=None)
         or os.environ.get("GEMINI_UPSTREAM_API_KEY"),
+        "api_flavour": config.getoption("gemini_api_flavour", default="gemini"),
+        "vertex_project": config.getoption("gemini_vertex_project", default=None),
+        "batch": config.getoption("gemini_batch", default=None),
     }

@@ -15,9 +15,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server.allocator import limit_allocator_growth
 from mock_server.api import files, interactions
+from mock_server.api.batch.routes import create_batch
+from mock_server.api.batch.routes import routes as batch_routes
 from mock_server.api.generate import count_tokens, generate_content
 from mock_server.api.models import get_model, list_models, resolve_model
 from mock_server.api.streaming import label_stream_error, stream_generate_content
+from mock_server.api.vertex.routes import routes as vertex_routes
 from mock_server.instrument.admin import admin_routes
 from mock_server.instrument.admin_guard import AdminGuardMiddleware
 from mock_server.instrument.journal import JournalMiddleware
@@ -38,6 +41,7 @@ MODEL_ACTIONS: dict[str, ModelAction] = {
     "generateContent": generate_content,
     "countTokens": count_tokens,
     "streamGenerateContent": stream_generate_content,
+    "batchGenerateContent": create_batch,
 }
 """``POST models/{model}:{action}`` handlers; feature modules register more (e.g. streaming)."""
 
@@ -117,6 +121,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         _ApiRoute("/{version}/models/{target:path}", get_model, "GET"),
         *admin_routes(),
         *files.routes(),
+        *vertex_routes(),
+        *batch_routes(),
         *interactions.routes(),
     ]
     middleware = [Middleware(JournalMiddleware),

@@ -17,6 +17,7 @@ from mock_server.interactions_cli import add_interactions_options, interactions_
 from mock_server.session_cli import add_session_options, session_settings
 from mock_server.settings import ENV_VAR, Settings
 from mock_server.state_cli import StateSetupError, add_state_options, serving_state, state_settings
+from mock_server.surfaces_cli import add_surface_options, surface_settings
 
 __all__ = ["SUBCOMMANDS", "add_server_options", "exposure_warning", "main", "settings_from_args"]
 
@@ -48,6 +49,7 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     add_instrument_options(parser)
     add_session_options(parser)
     add_hardening_options(parser)
+    add_surface_options(parser)
     add_interactions_options(parser)
     add_state_options(parser)
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
@@ -61,6 +63,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         **instrument_settings(args),
         **session_settings(args),
         **hardening_settings(args),
+        **surface_settings(args),
         **interactions_settings(args),
         **state_settings(args),
     )

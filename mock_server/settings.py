@@ -77,6 +77,13 @@ class Settings:
     # "redis://HOST:PORT/DB" (replicas on several machines). See docs/scaling.md.
     state: str | None = None
     state_documents_max: int = 1000  # documents kept per kind (stored interactions, batch jobs)
+    # Issue 10 (Vertex paths, Batch API; docs/vertex.md, docs/batch.md).
+    # Vertex shows a thought summary before the image even without includeThoughts (README obs. 12).
+    vertex_thought_summaries: Literal["always", "on_request"] = "always"
+    batch_max_jobs: int = 1000  # jobs kept (the oldest finished ones are dropped first)
+    batch_max_concurrent: int = 100  # pending or running at once (Google: 100)
+    batch_ttl_hours: float = 48.0  # simulated hours a job may stay pending or running before it expires
+    batch_inline_max_bytes: int = 20 * 1024 * 1024  # inline requests per batch (Google: 20 MB)
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -41,6 +41,10 @@ SCHEMA_NAMES = (
     "file",
     "list_files",
     "create_file_request",
+    "vertex_request_extras",
+    "batch_create_request",
+    "batch_operation",
+    "list_batches",
     # The Interactions API (schemas/interactions/, issue 9).
     "interactions/content",
     "interactions/create_request",

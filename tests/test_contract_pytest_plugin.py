@@ -47,13 +47,13 @@ def test_pytest_pyargs_runs_the_checks_and_fails_on_a_defect(tmp_path: Path) -> 
         done = pytest_run("--pyargs", "contract_tests", "--base-url", good.base_url,
                           "--gemini-max-examples", "2", cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-2000:]
-    assert f"{len(CHECKS) - 3} passed, 3 skipped" in done.stdout  # the relay checks need --upstream-fake
+    assert f"{len(CHECKS) - 4} passed, 4 skipped" in done.stdout  # relay checks need --upstream-fake; vertex_flavour
     with serve_in_thread(Settings(api_keys=(CANARY,), defect="wrong_model_version")) as bad:
         done = pytest_run("--pyargs", "contract_tests", "--base-url", bad.base_url,
                           "--gemini-max-examples", "1", cwd=tmp_path)
     assert done.returncode == 1
     assert "FAILED" in done.stdout and "test_contract[model_identity]" in done.stdout
-    assert f"1 failed, {len(CHECKS) - 4} passed, 3 skipped" in done.stdout
+    assert f"1 failed, {len(CHECKS) - 5} passed, 4 skipped" in done.stdout
     assert CANARY not in done.stdout + done.stderr
 
 

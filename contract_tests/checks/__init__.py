@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contract_tests.checks import (
+    batch,
     bounds,
     errors,
     identity,
@@ -15,15 +16,16 @@ from contract_tests.checks import (
     settings,
     transport,
     usage,
+    vertex,
 )
 from contract_tests.checks.base import CHECKS, Check, CheckContext, Failure, Severity, Skip
 
 __all__ = ["CHECKS", "Check", "CheckContext", "Failure", "Severity", "Skip"]
 
 # Catalogue order: HTTP first, then bounds, schema, images, settings, tokens, identity, errors, protocol,
-# Interactions, leakage, and the sandwich's relay checks last.
+# Interactions, leakage, the sandwich's relay checks, then the other doors to generateContent (Vertex, Batch).
 _FAMILIES = (transport, bounds, schema, images, settings, usage, identity, errors, protocol, interactions, security,
-             relay)
+             relay, vertex, batch)
 
 
 def _reorder() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from contract_tests.checks.base import CheckContext, Failure, Skip, camel_view, check, pointer
 from contract_tests.checks.images import final_images
 from contract_tests.checks.schema import schema_failures
+from contract_tests.checks.vertex import gemini_view
 from contract_tests.generation.cases import Exchange
 from schemas.wire.sse import parse_sse
 
@@ -103,7 +104,7 @@ def streaming(exchange: Exchange, context: CheckContext) -> Iterator[Failure]:
         yield Failure("no data: events in the stream", "", ">= 1 event", 0)
         return
     for index, event in enumerate(events):
-        yield from schema_failures(event, "generate_content_response", (f"event{index}",))
+        yield from schema_failures(gemini_view(event, context.config), "generate_content_response", (f"event{index}",))
     views = [camel_view(event) for event in events if isinstance(event, dict)]
     ids = {view.get("responseId") for view in views}
     if len(ids) != 1 or None in ids:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from contract_tests.checks.base import CheckContext, Failure, Skip, check, pointer
+from contract_tests.checks.vertex import gemini_view
 from contract_tests.generation.cases import Exchange
 from schemas import validator
 
@@ -49,4 +50,4 @@ def response_schema_conformance(exchange: Exchange, context: CheckContext) -> It
     name = "generate_content_response"
     if case.purpose == "models":
         name = "model" if case.model else "list_models"
-    yield from schema_failures(document, name)
+    yield from schema_failures(gemini_view(document, context.config), name)

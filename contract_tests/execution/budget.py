@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 from schemas import load_profile_book
 
-__all__ = ["Budget", "BudgetExhausted", "Pricing", "RateLimiter"]
+__all__ = ["BATCH_PRICE_FACTOR", "Budget", "BudgetExhausted", "Pricing", "RateLimiter"]
+
+BATCH_PRICE_FACTOR = 0.5  # "Batch API (50% cost reduction)", [PRICE-COPY]
 
 
 class BudgetExhausted(Exception):
@@ -33,6 +35,13 @@ class Pricing:
         if (profile.model_id, canonical) in self.overrides:
             return self.overrides[(profile.model_id, canonical)]
         return profile.price_per_image_usd(canonical)
+
+    def per_batch_image(self, model: str, size: str) -> float:
+        """USD per image through the Batch API: half the standard price (api-2026.md §5).
+
+        Derived here, in one place, until the model catalogue carries batch prices of its own.
+        """
+        return self.per_image(model, size) * BATCH_PRICE_FACTOR
 
     def cheapest_size(self, model: str) -> str:
         profile = load_profile_book().get(model)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 
 from contract_tests.checks import CHECKS, Check, CheckContext, Failure, Skip
 from contract_tests.checks.schema import summarise
 from contract_tests.config import RunConfig
+from contract_tests.execution.batch import FOLLOW_UPS, batch_case, max_polls, run_batch
 from contract_tests.execution.budget import BudgetExhausted, Pricing
 from contract_tests.execution.relay import TaggingTarget, ask_directly, pricing_for, start_sandwich
 from contract_tests.execution.scenarios import (
@@ -27,7 +28,7 @@ from contract_tests.execution.scenarios import (
     stream_case,
     thinking_model,
 )
-from contract_tests.execution.target import Target, TargetUnreachable, curl_reproducer
+from contract_tests.execution.target import Target, TargetUnreachable, curl_reproducer, url_path
 from contract_tests.generation import interactions
 from contract_tests.generation.cases import Case, Exchange, Purpose
 from contract_tests.reporting.results import CheckResult, FailureRecord, RunResult
@@ -35,7 +36,7 @@ from contract_tests.reporting.scorecard import relay_scorecard
 from contract_tests.reporting.verdicts import body_excerpt
 from contract_tests.sandwich.probes import sandwich_probes
 from contract_tests.sandwich.upstream import UpstreamUnavailable
-from schemas import load_profile_book
+from schemas import load_profile_book, load_schema
 
 __all__ = ["Plan", "UsageError", "plan", "run", "select_checks"]
 
@@ -127,16 +128,32 @@ def plan(config: RunConfig) -> Plan:
     model = thinking_model(config)
     if "multi_turn" in purposes and model:
         lines.append(PlanLine("multi-turn edit", 1, 1, pricing.per_image(model, cheapest_size(config, pricing, model))))
-    lines += _interactions_plan(config, pricing, purposes)
+    if not config.vertex:  # the Interactions checks judge the Gemini API's /interactions
+        lines += _interactions_plan(config, pricing, purposes)
     if "generate" in purposes and examples:
         book = load_profile_book()
         worst = max(pricing.per_image(p.model_id, s) for p in map(book.get, config.models) if p
                     for s in allowed_sizes(config, p))
         lines.append(PlanLine("generated requests (Hypothesis)", examples, examples, examples * worst))
+    if config.batch and "batch" in purposes:
+        case = batch_case(config, pricing)
+        items = [item for item in case.expect.batch_items if not item.fails]
+        cost = sum(pricing.per_batch_image(case.model, item.image_size) for item in items)
+        requests = 1 + max_polls(config.batch_timeout_s) + FOLLOW_UPS
+        lines.append(PlanLine("batch job (create, polls, list, delete)", requests, len(items), cost))
     if config.upstream_fake:
         probes = [p.case for p in sandwich_probes(config, pricing.per_image) if p.case.purpose in purposes]
         lines.append(PlanLine("sandwich probes (upstream fake: $0)", len(probes), len(probes), 0.0))
     return Plan(tuple(lines))
+
+
+def _on_surface(config: RunConfig, case: Case) -> Case:
+    """A negative case as the run's surface must answer it (Vertex has its own 401 and 404)."""
+    if not config.vertex or case.expect.error is None:
+        return case
+    equivalents = load_schema("vertex_request_extras")["x-vertex-response"]["errorEquivalents"]
+    error = equivalents.get(case.expect.error, case.expect.error)
+    return replace(case, expect=replace(case.expect, error=error))
 
 
 def _interactions_plan(config: RunConfig, pricing: Pricing, purposes: set[Purpose]) -> list[PlanLine]:
@@ -173,8 +190,11 @@ def _send_all(target: Target, config: RunConfig, purposes: set[Purpose], unsent:
     """Send every planned request; what was planned but could not be sent is added to ``unsent``."""
     pricing = target.pricing
     listing, *gets = models_cases(config)
-    target.send(listing)  # doubles as the reachability probe
-    if "models" in purposes:
+    if config.vertex:  # Vertex has no Gemini ListModels: the listing only probes reachability
+        target.send(replace(listing, purpose="probe"))
+    else:
+        target.send(listing)  # doubles as the reachability probe
+    if "models" in purposes and not config.vertex:
         for case in gets:
             target.send(case)
     for case in parity_cases(config, pricing):
@@ -184,8 +204,8 @@ def _send_all(target: Target, config: RunConfig, purposes: set[Purpose], unsent:
     valid, invalid = exploration_strategies(config)
     if "negative" in purposes:
         for case in negative_cases(config):
-            target.send(case)
-        explore(invalid, examples // 2, config.seed, target.send)
+            target.send(_on_surface(config, case))
+        explore(invalid, examples // 2, config.seed, lambda case: target.send(_on_surface(config, case)))
     first_turns: dict[str, Exchange] = {}
     if "generate" in purposes:
         for case in baseline_cases(config, pricing):
@@ -205,9 +225,12 @@ def _send_all(target: Target, config: RunConfig, purposes: set[Purpose], unsent:
             first = first_turns.get(model)
             why = "no baseline was sent" if first is None else f"its first answer (HTTP {first.status}) had no image"
             unsent.append(f"multi-turn edit of {model}: {why}; thought_signatures judged the replay of nothing")
-    _send_interactions(target, config, purposes)
+    if not config.vertex:
+        _send_interactions(target, config, purposes)
     if "generate" in purposes:
         explore(valid, examples, config.seed, target.send)
+    if config.batch and "batch" in purposes:
+        run_batch(target, config)
 
 
 def _cap(value: object) -> object:
@@ -235,7 +258,7 @@ def _judge(checks: Sequence[Check], target: Target, context: CheckContext) -> li
             result.evaluated.append(exchange.index)
             if failures and exchange.index not in reproducers:
                 reproducers[exchange.index] = curl_reproducer(exchange.case, config.base_url, config.api_version,
-                                                              config.secrets())
+                                                              config.secrets(), path=url_path(config, exchange.case))
             for failure in failures:
                 redacted = type(failure)(
                     target.redact(failure.message), failure.pointer,
@@ -307,6 +330,7 @@ def run(config: RunConfig, transport: httpx.BaseTransport | httpx.AsyncBaseTrans
             "models": list(config.models), "auth": config.auth, "max_examples": config.max_examples,
             "max_requests": config.max_requests, "budget_usd": config.budget_usd,
             "rate_limit_per_min": config.rate_limit_per_min, "seed": config.seed, "api_version": config.api_version,
+            "api_flavour": config.api_flavour, "batch": config.batch,
             "parity_versions": list(config.parity_versions), "upstream_fake": config.upstream_fake,
         }
         return RunResult(target=config.base_url, checks=results, exchanges=target.exchanges,

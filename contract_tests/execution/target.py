@@ -18,7 +18,7 @@ from contract_tests.generation.cases import Case, Exchange
 from contract_tests.reporting.redact import KEY_PLACEHOLDER, redact, redact_bytes
 from schemas.wire.casing import map_strings
 
-__all__ = ["KEY_PLACEHOLDER", "Target", "TargetUnreachable", "curl_reproducer"]
+__all__ = ["KEY_PLACEHOLDER", "Target", "TargetUnreachable", "curl_reproducer", "url_path"]
 
 _ELIDE_OVER = 4096
 _MAX_LATE_IN_A_ROW = 3
@@ -62,9 +62,17 @@ def _elide(text: str) -> str:
     return f"<{len(text)} characters elided>" if len(text) > _ELIDE_OVER else text
 
 
-def curl_reproducer(case: Case, base_url: str, api_version: str, secrets: tuple[str, ...]) -> str:
+def url_path(config: RunConfig, case: Case) -> str:
+    """``case``'s path on the run's surface: model calls move to Vertex's publisher paths there."""
+    if config.vertex and case.model and not case.route:
+        return config.model_path(case.model, case.action)
+    return case.path(config.api_version)
+
+
+def curl_reproducer(case: Case, base_url: str, api_version: str, secrets: tuple[str, ...],
+                    path: str | None = None) -> str:
     """A copy-pasteable curl command for ``case``; the key comes from ``$GEMINI_API_KEY``."""
-    url = base_url + case.path(api_version)
+    url = base_url + (path or case.path(api_version))
     query = dict(case.query)
     headers: list[str] = []
     key = "AIzaSy-contract-suite-deliberately-wrong-key" if case.wrong_key else KEY_PLACEHOLDER
@@ -125,6 +133,9 @@ class Target:
     def worst_case_cost(self, case: Case) -> float:
         """What ``case`` may cost: one image at the requested size."""
         # Negative cases are expected to be refused; if one is not, ``settle`` charges what it returned.
+        if case.action == "batchGenerateContent":  # billed in full at creation: half price per image
+            return sum(self.pricing.per_batch_image(case.model, item.image_size)
+                       for item in case.expect.batch_items if not item.fails)
         if case.action not in _BILLED or case.purpose in ("negative", "interactions_negative"):
             return 0.0
         return self.pricing.per_image(case.model, case.expect.image_size or "")
@@ -148,7 +159,7 @@ class Target:
         if body is not None:
             headers["content-type"] = "application/json"
         request = self._client.build_request(
-            case.method, config.base_url + case.path(config.api_version), params=params, headers=headers,
+            case.method, config.base_url + url_path(config, case), params=params, headers=headers,
             content=body,
         )
         exchange = Exchange(
@@ -211,6 +222,8 @@ class Target:
             self._on_exchange(exchange)
 
     def _actual_cost(self, case: Case, exchange: Exchange) -> float:
+        if case.action == "batchGenerateContent":
+            return self.worst_case_cost(case) if exchange.status == 200 else 0.0
         if exchange.status != 200 or case.action not in _BILLED:
             return 0.0
         if case.action == "interactions":  # image blocks and image deltas, one per output image

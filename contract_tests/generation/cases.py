@@ -13,6 +13,7 @@ from schemas.wire.casing import camel_to_snake
 from schemas.wire.strict_json import JsonRejected, loads_strict
 
 __all__ = [
+    "BatchItem",
     "Case",
     "Casing",
     "Exchange",
@@ -28,7 +29,8 @@ B64Style = Literal["standard", "urlsafe", "urlsafe_unpadded"]
 # Why a request was sent; checks pick the exchanges whose purpose they judge.
 # "settings": fixed probes whose settings must take effect; "relay": sandwich-mode scenario probes.
 Purpose = Literal["generate", "casing", "auth", "negative", "multi_turn", "stream", "models", "settings", "relay",
-                  "interactions", "interactions_stream", "interactions_continuation", "interactions_negative"]
+                  "interactions", "interactions_stream", "interactions_continuation", "interactions_negative",
+                  "probe", "batch"]
 
 
 def _rekey(value: Any, casing: Casing, depth: int = 0) -> Any:
@@ -73,6 +75,20 @@ class Expectation:
     error: str | None = None
     # For an Interactions continuation: the first turn's total_input_tokens.
     previous_input_tokens: int | None = None
+    # For batch cases: the step of the job's lifecycle, the job, and what its items asked for.
+    batch_step: str = ""
+    batch_name: str = ""
+    batch_items: tuple[BatchItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One request of a batch job: its key, what it asked for, and whether it must come back as an error."""
+
+    key: str
+    aspect_ratio: str
+    image_size: str
+    fails: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,7 +105,7 @@ class Case:
     wrong_key: bool = False
     query: dict[str, str] = field(default_factory=dict)
     expect: Expectation = field(default_factory=Expectation)
-    route: str = ""  # a path below /{version} for surfaces outside models/ (e.g. "/interactions")
+    route: str = ""  # a path below /{version} for surfaces outside models/ (e.g. "/interactions", "/batches/x")
     # Sent on this API version instead of the run's (the /v1 parity requests).
     api_version: str | None = None
 
@@ -97,7 +113,7 @@ class Case:
         api_version = self.api_version or api_version
         if self.route:
             return f"/{api_version}{self.route}"
-        if self.purpose == "models" and not self.model:
+        if self.purpose in ("models", "probe") and not self.model:
             return f"/{api_version}/models"
         suffix = f":{self.action}" if self.action else ""
         return f"/{api_version}/models/{self.model}{suffix}"

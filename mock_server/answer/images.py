@@ -45,13 +45,14 @@ class ImageSpec:
     label: str = "final"  # "final", "thought 1", ...
     source: bytes | None = None  # the image this one edits
     pad_to_bytes: int = 0  # realistic payload size; 0 = compact
+    quality: int = 85  # JPEG quality (Vertex imageOutputOptions.compressionQuality)
 
     @cached_property
     def key(self) -> str:
         """Content key for caching: computed once per spec (specs are immutable)."""
         digest = hashlib.sha256()
         for value in (self.model_id, self.width, self.height, self.aspect_ratio, self.image_size, self.prompt,
-                      self.mime_type, self.seed, self.label, self.pad_to_bytes):
+                      self.mime_type, self.seed, self.label, self.pad_to_bytes, self.quality):
             digest.update(str(value).encode() + b"\x00")
         digest.update(hashlib.sha256(self.source).digest() if self.source else b"-")
         return digest.hexdigest()
@@ -234,7 +235,7 @@ def render_image(spec: ImageSpec) -> RenderedImage:
     _draw_labels(image, spec)
     buffer = io.BytesIO()
     if spec.mime_type == "image/jpeg":
-        image.convert("RGB").save(buffer, "JPEG", quality=85)
+        image.convert("RGB").save(buffer, "JPEG", quality=max(1, min(95, spec.quality)))
     else:
         image.save(buffer, "PNG", compress_level=1)
     encoded = buffer.getvalue()

@@ -15,3 +15,5 @@ class PlannedPart:
     image: ImageSpec | None = None
     thought: bool = False
     signed: bool = False
+    # Delivered by reference (Vertex outputConfig.outputUriPrefix): fileData instead of inline bytes.
+    file_uri: str | None = None

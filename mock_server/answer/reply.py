@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -40,6 +41,9 @@ class Reply:
     prompt_feedback: dict[str, Any] | None = None
     grounding: dict[str, Any] | None = None
     has_candidate: bool = True
+    # The surface whose dress the documents wear (answer/flavour.py) and when the answer was made.
+    flavour: str = "gemini"
+    create_time: str = ""
     # The encoded body, once built, for every copy of this reply that differs only in responseId.
     template: list[bytes | int] = field(default_factory=list, compare=False, repr=False)
 
@@ -54,6 +58,17 @@ class Reply:
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+DocumentShaper = Callable[[Reply, dict[str, Any], bool, bool], dict[str, Any]]
+SHAPERS: dict[str, DocumentShaper] = {}
+"""How each flavour dresses its documents, by flavour name (``answer/flavour.py`` registers them)."""
+
+
+def shape_document(reply: Reply, document: dict[str, Any], first: bool, final: bool) -> dict[str, Any]:
+    """A response (``first`` and ``final``) or one stream chunk of ``reply``, in its flavour's dress."""
+    shaper = SHAPERS.get(reply.flavour)
+    return shaper(reply, document, first, final) if shaper is not None else document
 
 
 def new_response_id() -> str:
@@ -120,12 +135,16 @@ def plan_reply(request: ImageRequest, settings: Settings) -> Reply:
 
 def render_reply(reply: Reply, cache: ImageCache) -> dict[int, RenderedImage]:
     """Every image of the reply, by part index (blocking: call from a worker thread on a miss)."""
-    return {index: cache.render(part.image) for index, part in enumerate(reply.parts) if part.image is not None}
+    return {index: cache.render(part.image) for index, part in enumerate(reply.parts)
+            if part.image is not None and part.file_uri is None}
 
 
 def _part_document(part: PlannedPart, index: int, image: RenderedImage | None, secret: str) -> dict[str, Any]:
     document: dict[str, Any] = {}
-    if image is not None:
+    if part.file_uri is not None and part.image is not None:
+        document["fileData"] = {"mimeType": part.image.mime_type, "fileUri": part.file_uri}
+        digest = content_digest(part.file_uri.encode())
+    elif image is not None:
         document["inlineData"] = {"mimeType": image.mime_type, "data": _BLOB_MARK % index}
         digest = image.digest
     else:
@@ -183,6 +202,7 @@ _RESPONSE_ID = -1  # template slot for the responseId; slots >= 0 are image part
 
 def _build_template(reply: Reply, rendered: dict[int, RenderedImage], secret: str) -> list[bytes | int]:
     document, _ = reply_document(reply, rendered, secret)
+    document = shape_document(reply, document, first=True, final=True)
     id_marker = _BLOB_MARK % _RESPONSE_ID
     document["responseId"] = id_marker
     text = json.dumps(document, indent=2, ensure_ascii=False, separators=(",", ": ")).encode()

@@ -14,7 +14,9 @@ Files are ``ACTIVE`` at once (images need no processing). Their ``uri`` points a
 ``fileData.fileUri`` is resolved by the file id, so Google-style URIs and bare ``files/<id>`` work
 too. Unknown, deleted and expired files answer Google's 403 ``You do not have permission to access
 the File <id> or it may not exist.`` Uploaded files cannot be downloaded (``:download`` answers 400,
-as the SDK documents: "Files created by upload can't be downloaded").
+as the SDK documents: "Files created by upload can't be downloaded"); files the server made (a batch's
+responses file, ``source: GENERATED``) download from ``/{version}/files/{id}:download?alt=media`` and
+``/download/{version}/files/{id}:download?alt=media``.
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ from mock_server.runtime import Runtime, runtime_of
 from mock_server.state import state_of
 from mock_server.state.file_store import FileStore, new_id
 from mock_server.web.errors import ApiError
-from mock_server.web.http import check_version, json_response, next_page_token, page_request, read_body, require_key
+from mock_server.web.http import check_version, json_response, page_of, read_body, require_key
 
-__all__ = ["install", "resolver", "routes", "store_of"]
+__all__ = ["install", "resolver", "routes", "store_generated", "store_of"]
 
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
 _URI_ID = re.compile(r"(?:^|/)files/([a-z0-9-]+)(?:[?#].*)?$")
@@ -85,8 +87,10 @@ def _resource(meta: dict[str, Any]) -> dict[str, Any]:
         "createTime": _timestamp(meta["created"]), "updateTime": _timestamp(meta["created"]),
         "expirationTime": _timestamp(meta["expires"]),
         "sha256Hash": base64.b64encode(meta["sha256"].encode()).decode(),  # base64 of the hex digest
-        "uri": meta["uri"], "state": "ACTIVE", "source": "UPLOADED",
+        "uri": meta["uri"], "state": "ACTIVE", "source": meta.get("source", "UPLOADED"),
     }
+    if meta.get("downloadUri"):
+        resource["downloadUri"] = meta["downloadUri"]
     return resource
 
 
@@ -192,13 +196,7 @@ async def list_files(request: Request) -> Response:
     require_key(request)
     store = store_of(runtime_of(request))
     files = sorted(store.entries("file-"), key=lambda meta: (-float(meta["created"]), meta["id"]))
-    start, size = page_request(request, _PAGE_DEFAULT, _PAGE_MAX)
-    page: dict[str, Any] = {}
-    if files[start:start + size]:
-        page["files"] = [_resource(meta) for meta in files[start:start + size]]
-    if start + size < len(files):
-        page["nextPageToken"] = next_page_token(start + size)
-    return json_response(page)
+    return json_response(page_of(request, files, "files", _PAGE_DEFAULT, _PAGE_MAX, _resource))
 
 
 async def file_action(request: Request) -> Response:
@@ -210,7 +208,9 @@ async def file_action(request: Request) -> Response:
     if meta is None or action not in ("", "download") or (action and request.method != "GET"):
         raise ApiError.named("file_not_found", file=file_id)
     if action == "download":
-        raise ApiError.named("file_not_downloadable")
+        if meta.get("source") != "GENERATED":
+            raise ApiError.named("file_not_downloadable")
+        return Response(store.read(f"file-{file_id}"), media_type=str(meta["mimeType"]))
     if request.method == "DELETE":
         store.delete(f"file-{file_id}")
         return json_response({})
@@ -222,4 +222,21 @@ def routes() -> list[Route]:
         Route("/upload/{version}/files", upload, methods=["POST"]),
         Route("/{version}/files", list_files, methods=["GET"]),
         Route("/{version}/files/{target}", file_action, methods=["GET", "DELETE"]),
+        Route("/download/{version}/files/{target}", file_action, methods=["GET"]),
     ]
+
+
+def store_generated(store: FileStore, data: bytes, mime_type: str, display_name: str, base_url: str,
+                    version: str) -> str:
+    """Keep server-made bytes (a batch's responses file) as a downloadable File; returns ``files/<id>``."""
+    file_id = new_id()
+    now = store.now()
+    base = base_url.rstrip("/")
+    store.put(f"file-{file_id}", {
+        "id": file_id, "displayName": display_name, "mimeType": mime_type, "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(), "created": now, "expires": now + store.ttl,
+        "uri": f"{base}/{version}/files/{file_id}", "source": "GENERATED",
+        "downloadUri": f"{base}/download/{version}/files/{file_id}:download?alt=media",
+    })
+    store.append(f"file-{file_id}", data)
+    return f"files/{file_id}"

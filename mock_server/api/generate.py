@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mock_server.answer.flavour import GEMINI, Flavour, flavour_of
 from mock_server.answer.reply import Reply, encode_reply, new_response_id, plan_reply, render_reply
 from mock_server.answer.token_count import count_tokens_document
 from mock_server.answer.validation import (
@@ -27,7 +28,7 @@ from mock_server.web.errors import ApiError
 from mock_server.web.http import json_bytes_response, json_response, read_body
 from schemas import ModelProfile
 
-__all__ = ["count_tokens", "generate_content", "prepare", "rendered_for"]
+__all__ = ["count_tokens", "generate_content", "plan_document", "prepare", "rendered_for"]
 
 _CACHEABLE_BODY_BYTES = 64 * 1024
 _SHORT_BODY_BYTES = 1024
@@ -50,11 +51,12 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
     """Parse, check and plan a request. The outcome of a small body is remembered by its digest, a
     refusal as well as a plan: the same bytes are never parsed, validated and planned twice."""
     runtime = runtime_of(request)
+    flavour = flavour_of(request.scope)
     body = await read_body(request)
     version = str(request.path_params.get("version", "v1beta"))
     cache_key = None
     # Bodies that may reference uploaded files depend on server state: never served from the cache.
-    if len(body) <= _CACHEABLE_BODY_BYTES and b"file" not in body:
+    if flavour.cacheable and len(body) <= _CACHEABLE_BODY_BYTES and b"file" not in body:
         # A short body is its own key (a dict hashes it in nanoseconds); a long one keys by digest.
         digest = body if len(body) <= _SHORT_BODY_BYTES else hashlib.sha256(body).digest()
         cache_key = (profile.model_id, version, digest)  # the version shows in a refusal's details
@@ -64,17 +66,9 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
         if cached is not None:
             image_request, reply = cached
             return image_request, reply.with_changes(response_id=new_response_id())
-
-    def read_and_plan() -> tuple[ImageRequest, Reply]:
-        document = parse_json_body(body)
-        image_request = read_generate_request(
-            document, profile.model_id, unknown_image_size=runtime.settings.unknown_image_size,
-            files=_file_resolver(runtime), api_version=version, max_input_pixels=runtime.settings.max_input_pixels,
-        )
-        return image_request, plan_reply(image_request, runtime.settings)
-
     try:
-        image_request, reply = await _off_loop_if_large(body, read_and_plan)
+        image_request, reply = await _off_loop_if_large(
+            body, lambda: plan_document(runtime, profile, parse_json_body(body), flavour, version))
     except ApiError as error:
         if cache_key is not None:
             error.encoded()  # once, shared by every copy answered from the cache
@@ -85,12 +79,26 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
     return image_request, reply
 
 
+def plan_document(
+    runtime: Runtime, profile: ModelProfile, document: Any, flavour: Flavour = GEMINI, api_version: str = "v1beta",
+) -> tuple[ImageRequest, Reply]:
+    """Check a parsed generateContent body and plan its reply (no scenario yet); batch items come here too."""
+    document, options = flavour.read_request(document)
+    image_request = read_generate_request(
+        document, profile.model_id, unknown_image_size=runtime.settings.unknown_image_size,
+        files=_file_resolver(runtime), api_version=flavour.gemini_version(api_version),
+        max_input_pixels=runtime.settings.max_input_pixels,
+    )
+    reply = plan_reply(image_request, runtime.settings)
+    return image_request, flavour.shape_reply(reply, image_request, options, runtime.settings)
+
+
 async def rendered_for(runtime: Runtime, reply: Reply) -> dict[int, Any]:
     """The reply's images, one cache look-up each; rendering (CPU-bound, GIL-releasing) happens off
     the event loop."""
     rendered: dict[int, Any] = {}
     for index, part in enumerate(reply.parts):
-        if part.image is not None:
+        if part.image is not None and part.file_uri is None:  # a fileData image is never drawn
             image = runtime.images.get(part.image)
             if image is None:
                 return await run_in_threadpool(render_reply, reply, runtime.images)
@@ -109,13 +117,14 @@ async def generate_content(request: Request, profile: ModelProfile) -> Response:
 async def count_tokens(request: Request, profile: ModelProfile) -> Response:
     """Prompt tokens for ``contents`` or a whole ``generateContentRequest``, as Gemini mode sends."""
     runtime = runtime_of(request)
+    flavour = flavour_of(request.scope)
     body = await read_body(request)
-    version = str(request.path_params.get("version", "v1beta"))
-    return json_response(await _off_loop_if_large(body, lambda: _count(body, profile, runtime, version)))
+    version = flavour.gemini_version(str(request.path_params.get("version", "v1beta")))
+    return json_response(await _off_loop_if_large(body, lambda: _count(body, profile, runtime, flavour, version)))
 
 
-def _count(body: bytes, profile: ModelProfile, runtime: Runtime, version: str) -> dict[str, Any]:
-    document = parse_json_body(body)
+def _count(body: bytes, profile: ModelProfile, runtime: Runtime, flavour: Flavour, version: str) -> dict[str, Any]:
+    document = flavour.read_count_request(parse_json_body(body))
     counted = read_validated(document, "count_tokens_request", version)
     inner: dict[str, Any] = counted.get("generateContentRequest") or {"contents": counted.get("contents", [])}
     inner.pop("model", None)
@@ -126,7 +135,8 @@ def _count(body: bytes, profile: ModelProfile, runtime: Runtime, version: str) -
         inner, profile.model_id, unknown_image_size="fallback", files=_file_resolver(runtime),
         api_version=version, generating=False, max_input_pixels=runtime.settings.max_input_pixels,
     )
-    return count_tokens_document(image_request)
+    shaped: dict[str, Any] = flavour.shape_count(count_tokens_document(image_request), image_request)
+    return shaped
 
 
 async def _off_loop_if_large(body: bytes, work: Callable[[], _T]) -> _T:

@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from mock_server.answer.images import RenderedImage
-from mock_server.answer.reply import Reply, reply_document, splice
+from mock_server.answer.reply import Reply, reply_document, shape_document, splice
 from mock_server.answer.validation import ImageRequest
 from mock_server.api.generate import prepare, rendered_for
 from mock_server.instrument.latency import plan_delay
@@ -171,7 +171,9 @@ def encode_chunks(
         document, _ = reply_document(reply, rendered, secret, indices=range(0), final=True)
         document["candidates"][0]["content"] = {"parts": [{"text": ""}], "role": "model"}
         chunks.append((document, {}))
-    return chunks
+    # Another surface's dress (Vertex) goes on last, over every chunk, deltas and closing event included.
+    return [(shape_document(reply, document, first=number == 0, final=number == len(chunks) - 1), blobs)
+            for number, (document, blobs) in enumerate(chunks)]
 
 
 def _frame_sse(document: dict[str, Any], blobs: dict[str, bytes], separator: bytes) -> list[bytes]:

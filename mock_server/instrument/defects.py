@@ -38,6 +38,9 @@ DEFECTS: dict[str, str] = {
     "error_without_envelope": 'errors come as {"detail": message} instead of the google.rpc.Status envelope',
     "double_encoded_error": "error bodies are a JSON string holding the JSON envelope",
     "server_error_on_bad_input": "400 answers become 500 INTERNAL",
+    "batch_counts_as_numbers": "batch Operations carry batchStats counts as JSON numbers, not int64 strings",
+    "batch_results_reordered": "a finished batch lists its results in reverse input order",
+    "vertex_candidate_index": "Vertex answers keep the Gemini API's candidate index",
 }
 
 DEFECTS.update(INTERACTIONS_DEFECTS)
@@ -144,6 +147,38 @@ def _internal(status: int, body: bytes) -> tuple[int, bytes]:
     return error.code, error_body(error)
 
 
+def _numeric_counts(document: dict[str, Any]) -> None:
+    stats = (document.get("metadata") or {}).get("batchStats") or {}
+    for name, value in stats.items():
+        stats[name] = int(value)
+
+
+def _reverse_results(document: dict[str, Any]) -> None:
+    for holder in ((document.get("metadata") or {}).get("output") or {}, document.get("response") or {}):
+        inlined = holder.get("inlinedResponses") or {}
+        inlined["inlinedResponses"] = list(reversed(inlined.get("inlinedResponses") or []))
+
+
+def _candidate_index(document: dict[str, Any]) -> None:
+    for index, candidate in enumerate(document.get("candidates") or []):
+        candidate["index"] = index
+
+
+def _batch_path(path: str) -> bool:
+    return "/batches/" in path or path.endswith(":batchGenerateContent")
+
+
+def _vertex_path(path: str) -> bool:
+    return "/publishers/" in path and path.endswith(":generateContent")
+
+
+# Which responses a defect rewrites (default: the Gemini API's :generateContent).
+_PATHS: dict[str, Callable[[str], bool]] = {
+    "batch_counts_as_numbers": _batch_path, "batch_results_reordered": _batch_path,
+    "vertex_candidate_index": _vertex_path,
+}
+
+
 _REWRITES: dict[str, Rewrite] = {
     "wrong_dimensions": _on_success(_widen),
     "mime_lies": _on_success(_lie_about_mime),
@@ -156,6 +191,9 @@ _REWRITES: dict[str, Rewrite] = {
     "error_without_envelope": _on_error(_unwrap),
     "double_encoded_error": _on_error(_double_encode),
     "server_error_on_bad_input": _on_error(_internal, only=400),
+    "batch_counts_as_numbers": _on_success(_numeric_counts),
+    "batch_results_reordered": _on_success(_reverse_results),
+    "vertex_candidate_index": _on_success(_candidate_index),
 }
 
 
@@ -167,10 +205,11 @@ def apply_defect(app: ASGIApp, name: str) -> ASGIApp:
     """``app`` with defect ``name`` injected into its ``:generateContent`` (or ``/interactions``) responses."""
     if name == "interactions_ignores_previous":
         return without_previous_interaction(app)
+    applies: Callable[[str], bool]
     if name in INTERACTIONS_REWRITES:
         rewrite, applies = INTERACTIONS_REWRITES[name], is_interactions_path
     elif name in _REWRITES:
-        rewrite, applies = _REWRITES[name], _is_generate_path
+        rewrite, applies = _REWRITES[name], _PATHS.get(name, _is_generate_path)
     else:
         raise ValueError(f"unknown defect {name!r}; choose from {', '.join(DEFECTS)}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -17,7 +17,7 @@ from mock_server.web.errors import ApiError, raw_json_headers
 
 __all__ = [
     "API_VERSIONS", "PiecesResponse", "check_version", "json_bytes_response", "json_response", "model_and_action",
-    "next_page_token", "page_request", "read_body", "require_key",
+    "next_page_token", "page_of", "page_request", "read_body", "require_key",
 ]
 
 API_VERSIONS = ("v1beta", "v1", "v1alpha")
@@ -149,6 +149,19 @@ def page_request(request: Request, default_size: int, max_size: int) -> tuple[in
     if not isinstance(offset, int) or offset < 0:
         raise ApiError.named("invalid_page_token")
     return offset, size
+
+
+def page_of(request: Request, items: Sequence[Any], key: str, default_size: int, max_size: int,
+            render: Callable[[Any], Any] = lambda item: item) -> dict[str, Any]:
+    """The requested page of ``items`` under ``key`` (absent when empty, as proto3 JSON omits it) and the
+    ``nextPageToken`` of the rest; only the page's items are rendered."""
+    start, size = page_request(request, default_size, max_size)
+    page: dict[str, Any] = {}
+    if items[start:start + size]:
+        page[key] = [render(item) for item in items[start:start + size]]
+    if start + size < len(items):
+        page["nextPageToken"] = next_page_token(start + size)
+    return page
 
 
 def next_page_token(offset: int) -> str:
