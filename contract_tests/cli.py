@@ -15,6 +15,7 @@ from contract_tests.execution.runner import UsageError, plan, run
 from contract_tests.execution.target import TargetUnreachable
 from contract_tests.reporting.redact import redact
 from contract_tests.reporting.report import ProgressBar, summary_table, write_junit, write_reports
+from contract_tests.reporting.results import RunResult
 from contract_tests.reporting.verdicts import failure_lines
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "catalogue_markdown", "config_from_args", "main"]
@@ -85,7 +86,10 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
                         help="Batch API checks (default: on for loopback targets, off for remote ones; "
                              "a job costs half price per image and may take hours)")
     parser.add_argument("--batch-timeout", type=float, default=600.0, help="seconds to wait for a batch job")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
+    parser.add_argument("--timeout", type=float, default=120.0,
+                        help="seconds per request, the whole body included (a deadline, not a per-read timeout)")
+    parser.add_argument("--max-response-bytes", type=int, default=RunConfig.max_response_bytes, metavar="N",
+                        help="largest response body taken in; a larger one is a finding (default 128 MiB)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,7 +120,7 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str] | None = 
         parity_versions=("v1",) if args.api_version == "both" else (), timeout_s=args.timeout,
         upstream_fake=args.upstream_fake,
         upstream_api_key=args.upstream_api_key or environ.get(UPSTREAM_KEY_ENV_VAR) or None,
-        scenario_timeout_s=args.scenario_timeout,
+        scenario_timeout_s=args.scenario_timeout, max_response_bytes=args.max_response_bytes,
         price_overrides=dict(args.price), image_sizes=tuple(args.image_size),
         probe_wrong_key=not args.no_wrong_key_probe,
         api_flavour=args.api_flavour, vertex_project=args.vertex_project, vertex_location=args.vertex_location,
@@ -161,6 +165,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         _list_checks(args.markdown)
         return EXIT_OK
     config = config_from_args(args)
+    try:
+        return _main(args, config)
+    except Exception as error:  # never a traceback: one redacted line, and "could not test"
+        print(f"gemini-contract: internal error: {redact(f'{type(error).__name__}: {error}', config.secrets())}",
+              file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _main(args: argparse.Namespace, config: RunConfig) -> int:
     secrets = config.secrets()
     try:
         if args.command == "plan":
@@ -175,13 +188,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except TargetUnreachable as error:
         print(f"gemini-contract: target unreachable: {redact(str(error), secrets)}", file=sys.stderr)
+        # The report says so too: CI keeps an artefact that explains the red build.
+        result = RunResult(target=config.base_url, checks=[], exchanges=[], requests=0, estimated_cost_usd=0.0,
+                           stopped=f"target unreachable: {error}")
+        _write_outputs(args, result, secrets)
         return EXIT_USAGE
     print(redact(summary_table(result), secrets))
     for line in failure_lines(result):
         print(redact(line, secrets))
+    _write_outputs(args, result, secrets)
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def _write_outputs(args: argparse.Namespace, result: RunResult, secrets: tuple[str, ...]) -> None:
     if args.report_dir is not None:
         write_reports(result, args.report_dir, secrets)
         print(f"reports in {args.report_dir}/ (report.json, report.html, junit.xml)")
     if args.junit_xml is not None:
         write_junit(result, args.junit_xml, secrets)
-    return EXIT_FAILED if result.failed else EXIT_OK

@@ -82,6 +82,8 @@ class RunConfig:
     # Batch API checks: None = on for loopback targets, off for remote ones (they cost money and hours).
     batch: bool | None = None
     batch_timeout_s: float = 600.0
+    # Largest response body taken in (Google's 4K images make tens of MB); past it the response is a finding.
+    max_response_bytes: int = 128 * 1024 * 1024
 
     @property
     def loopback(self) -> bool:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_server.allocator import limit_allocator_growth
 from mock_server.api import files, interactions
 from mock_server.api.batch.routes import create_batch
 from mock_server.api.batch.routes import routes as batch_routes
@@ -21,6 +22,7 @@ from mock_server.api.models import get_model, list_models, resolve_model
 from mock_server.api.streaming import label_stream_error, stream_generate_content
 from mock_server.api.vertex.routes import routes as vertex_routes
 from mock_server.instrument.admin import admin_routes
+from mock_server.instrument.admin_guard import AdminGuardMiddleware
 from mock_server.instrument.journal import JournalMiddleware
 from mock_server.instrument.replay import ReplayMiddleware
 from mock_server.instrument.scenarios import ScenarioFault, fault_response
@@ -28,6 +30,7 @@ from mock_server.runtime import Runtime, runtime_of
 from mock_server.settings import Settings
 from mock_server.web.errors import ApiError, GuardMiddleware, error_response
 from mock_server.web.http import check_version, require_key
+from mock_server.web.log_redaction import install_log_redaction
 from schemas import ModelProfile
 
 __all__ = ["MODEL_ACTIONS", "app_from_env", "create_app"]
@@ -66,7 +69,9 @@ async def on_api_error(_request: Request, exc: Exception) -> Response:
 async def on_http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        return error_response(ApiError.named("method_not_allowed"))
+        error = ApiError.named("method_not_allowed")
+        error.headers.update(exc.headers or {})  # Starlette's Allow: the methods the path takes
+        return error_response(error)
     return error_response(ApiError.named("not_found_path"))
 
 
@@ -120,7 +125,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *batch_routes(),
         *interactions.routes(),
     ]
-    middleware = [Middleware(JournalMiddleware)]
+    middleware = [Middleware(JournalMiddleware),
+                  Middleware(AdminGuardMiddleware, settings.admin_keys or settings.api_keys)]
     if settings.replay_dir:
         middleware.append(Middleware(ReplayMiddleware, settings.replay_dir, settings.replay_miss))
     if settings.defect:
@@ -132,6 +138,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, ScenarioFault: fault_response},
         middleware=middleware,
     )
+    app.router.redirect_slashes = False  # Google answers /v1beta/files/ with a 404 envelope, not a 307
+    install_log_redaction((*settings.api_keys, *settings.admin_keys))
     app.state = _AppState(settings, Runtime.create(settings))
     files.install(app.state.runtime)
     return app
@@ -139,4 +147,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 def app_from_env() -> Starlette:
     """Factory for uvicorn worker processes: settings arrive through the environment."""
+    limit_allocator_growth()
     return create_app(Settings.from_env())

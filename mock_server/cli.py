@@ -11,6 +11,8 @@ from typing import Any
 
 import uvicorn
 
+from mock_server.allocator import limit_allocator_growth
+from mock_server.hardening_cli import add_hardening_options, exposure_warning, hardening_settings
 from mock_server.instrument_cli import INSTRUMENT_COMMANDS, add_instrument_options, instrument_settings
 from mock_server.interactions_cli import add_interactions_options, interactions_settings
 from mock_server.session_cli import add_session_options, session_settings
@@ -18,7 +20,7 @@ from mock_server.settings import ENV_VAR, Settings
 from mock_server.state_cli import StateSetupError, add_state_options, serving_state, state_settings
 from mock_server.surfaces_cli import add_surface_options, surface_settings
 
-__all__ = ["SUBCOMMANDS", "add_server_options", "main", "settings_from_args"]
+__all__ = ["SUBCOMMANDS", "add_server_options", "exposure_warning", "main", "settings_from_args"]
 
 SubcommandSetup = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 SUBCOMMANDS: list[SubcommandSetup] = [*INSTRUMENT_COMMANDS]
@@ -30,7 +32,8 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
     parser.add_argument("--api-key", action="append", default=[], dest="api_keys", metavar="KEY",
-                        help="accept only this key (repeatable); without it any non-empty key is accepted")
+                        help="accept only this key (repeatable; or GEMINI_MOCK_API_KEYS=k1,k2, which ps cannot "
+                             "show); without it any non-empty key is accepted")
     parser.add_argument("--seed", type=int, default=0, help="seed for image content and token counts")
     parser.add_argument("--image-format", choices=["model", "png", "jpeg", "mixed"], default="model",
                         help="output image encoding: each model's own (default), forced png or jpeg, or 'mixed' "
@@ -51,6 +54,7 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
                         help="inject one contract violation (contract-suite self-test; see docs)")
     add_instrument_options(parser)
     add_session_options(parser)
+    add_hardening_options(parser)
     add_surface_options(parser)
     add_interactions_options(parser)
     add_state_options(parser)
@@ -66,12 +70,13 @@ def _iso_date(text: str) -> str:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(
-        host=args.host, port=args.port, workers=args.workers, api_keys=tuple(args.api_keys), seed=args.seed,
+        host=args.host, port=args.port, workers=args.workers, seed=args.seed,
         image_format=args.image_format, payload=args.payload, unknown_image_size=args.unknown_image_size,
         signing_secret=args.signing_secret, max_body_bytes=args.max_body_bytes, defect=args.defect,
         as_of=args.as_of, announced_shutdowns=args.announced_shutdowns,
         **instrument_settings(args),
         **session_settings(args),
+        **hardening_settings(args),
         **surface_settings(args),
         **interactions_settings(args),
         **state_settings(args),
@@ -79,6 +84,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def run_server(settings: Settings, log_level: str = "info") -> int:
+    warning = exposure_warning(settings)
+    if warning:
+        print(warning, file=sys.stderr)
+    limit_allocator_growth()  # flat RSS under long load (docs/performance.md); workers: app_from_env
     # uvicorn's access log prints query strings, which can hold ?key=: it stays off.
     options: dict[str, Any] = {
         "host": settings.host, "port": settings.port, "log_level": log_level, "access_log": False,

@@ -37,8 +37,9 @@ class Settings:
     unknown_image_size: Literal["reject", "fallback"] = "reject"
     # Thought signatures are HMACs under this secret, so replicas sharing it verify each other's.
     signing_secret: str = "gemini-image-kit-default-secret"
-    # Bytes of rendered images kept for reuse across requests.
-    image_cache_bytes: int = 512 * 1024 * 1024
+    # Bytes of rendered images kept for reuse across requests (--image-cache-mb); 64 MiB keeps a long
+    # run of distinct requests under 300 MB RSS (docs/performance.md), 512 MiB reached 649 MB.
+    image_cache_bytes: int = 64 * 1024 * 1024
     # Thought parts without includeThoughts (facts §11.8 unconfirmed): "on_request" or "always".
     thought_parts: Literal["on_request", "always"] = "on_request"
     # Present thought signatures in the history: "strict" verifies them, "presence" only requires
@@ -61,6 +62,11 @@ class Settings:
     replay_dir: str | None = None  # answer matching requests from these cassettes
     replay_miss: Literal["fake", "error"] = "fake"  # a request no cassette matches: fake answer or 404
     extra: dict[str, Any] = field(default_factory=dict)
+    # Issue 12 (hostile input): keys for /_mock/* (else the API keys guard it; none: open to local tooling),
+    # the journal's byte budget, and the largest input image decoded (decodes run one at a time).
+    admin_keys: tuple[str, ...] = ()
+    journal_max_bytes: int = 16 * 1024 * 1024
+    max_input_pixels: int = 50_000_000
     # Issue 9 (Interactions API, docs/interactions.md): DELETE answers "ok" (documented) or 501
     # "not_implemented" (observed Aug 2026); stored interactions are bounded in bytes and expire
     # (Google: 55 days on paid tiers).
@@ -95,8 +101,9 @@ class Settings:
         raw = json.loads(text)
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in raw.items() if key in known}
-        if "api_keys" in values:
-            values["api_keys"] = tuple(values["api_keys"])
+        for name in ("api_keys", "admin_keys"):
+            if name in values:
+                values[name] = tuple(values[name])
         return cls(**values)
 
     @classmethod

@@ -40,7 +40,7 @@ def test_keys_never_reach_the_journal() -> None:
                  json=text_request("x", imageSize="512"))
     fake.request("POST", "/v1beta/models/gemini-3.1-flash-image-preview:generateContent",
                  json=text_request("x"), headers={"authorization": f"Bearer {CANARY}"})
-    response = fake.request("GET", "/_mock/requests")
+    response = fake.request("GET", "/_mock/requests", headers={"x-goog-api-key": CANARY})  # admin needs the key
     assert CANARY not in response.text
     entries = response.json()["requests"]
     assert [e["authStyle"] for e in entries] == ["header", "query", "bearer"]

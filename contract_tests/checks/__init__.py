@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contract_tests.checks import (
     batch,
+    bounds,
     errors,
     identity,
     images,
@@ -21,10 +22,10 @@ from contract_tests.checks.base import CHECKS, Check, CheckContext, Failure, Sev
 
 __all__ = ["CHECKS", "Check", "CheckContext", "Failure", "Severity", "Skip"]
 
-# Catalogue order: HTTP first, then schema, images, settings, tokens, identity, errors, protocol,
+# Catalogue order: HTTP first, then bounds, schema, images, settings, tokens, identity, errors, protocol,
 # Interactions, leakage, the sandwich's relay checks, then the other doors to generateContent (Vertex, Batch).
-_FAMILIES = (transport, schema, images, settings, usage, identity, errors, protocol, interactions, security, relay,
-             vertex, batch)
+_FAMILIES = (transport, bounds, schema, images, settings, usage, identity, errors, protocol, interactions, security,
+             relay, vertex, batch)
 
 
 def _reorder() -> None:

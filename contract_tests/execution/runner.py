@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import httpx
 
-from contract_tests.checks import CHECKS, Check, CheckContext, Skip
+from contract_tests.checks import CHECKS, Check, CheckContext, Failure, Skip
 from contract_tests.checks.schema import summarise
 from contract_tests.config import RunConfig
 from contract_tests.execution.batch import FOLLOW_UPS, batch_case, max_polls, run_batch
@@ -251,6 +251,10 @@ def _judge(checks: Sequence[Check], target: Target, context: CheckContext) -> li
                 if str(skip) not in ("purpose", *result.skip_reasons):
                     result.skip_reasons.append(str(skip))
                 continue
+            except (RecursionError, ValueError, TypeError, KeyError, IndexError, AttributeError) as crash:
+                # A response hostile enough to break a check is itself the finding, never a traceback.
+                failures = [Failure(f"the response could not be judged ({type(crash).__name__})", "",
+                                    "a response this check can read", str(crash)[:200])]
             result.evaluated.append(exchange.index)
             if failures and exchange.index not in reproducers:
                 reproducers[exchange.index] = curl_reproducer(exchange.case, config.base_url, config.api_version,
@@ -314,10 +318,10 @@ def run(config: RunConfig, transport: httpx.BaseTransport | httpx.AsyncBaseTrans
                 unsent += target.unsent
         except BudgetExhausted as error:
             stopped = str(error)
-        except TargetUnreachable:
+        except TargetUnreachable as error:
             if not any(exchange.status is not None for exchange in target.exchanges):
                 raise
-            stopped = "the target stopped answering"
+            stopped = f"the target stopped answering: {target.redact(str(error))}"
         if sandwich is not None:
             sandwich.collect()
             ask_directly(sandwich, config, target.exchanges)

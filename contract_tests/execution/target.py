@@ -15,12 +15,13 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from contract_tests.config import RunConfig
 from contract_tests.execution.budget import Budget, Pricing, RateLimiter
 from contract_tests.generation.cases import Case, Exchange
-from contract_tests.reporting.redact import KEY_PLACEHOLDER, redact
+from contract_tests.reporting.redact import KEY_PLACEHOLDER, redact, redact_bytes
 from schemas.wire.casing import map_strings
 
 __all__ = ["KEY_PLACEHOLDER", "Target", "TargetUnreachable", "curl_reproducer", "url_path"]
 
 _ELIDE_OVER = 4096
+_MAX_LATE_IN_A_ROW = 3
 _BILLED = ("generateContent", "streamGenerateContent", "interactions")
 
 
@@ -108,6 +109,7 @@ class Target:
         self.budget = budget or Budget(config.max_requests, config.budget_usd)
         self.limiter = RateLimiter(config.rate_limit_per_min)
         self.exchanges: list[Exchange] = []
+        self._late_in_a_row = 0
         self._on_exchange = on_exchange
         sync_transport: httpx.BaseTransport | None
         if isinstance(transport, httpx.AsyncBaseTransport):
@@ -168,7 +170,7 @@ class Target:
         )
         started = time.perf_counter()
         try:
-            response = self._client.send(request)
+            self._receive(request, exchange, started + config.timeout_s)
         except httpx.TransportError as error:
             exchange.error = self.redact(f"{type(error).__name__}: {error}")
             exchange.elapsed_s = time.perf_counter() - started
@@ -176,13 +178,43 @@ class Target:
             self._record(exchange)
             raise TargetUnreachable(exchange.error) from error
         exchange.elapsed_s = time.perf_counter() - started
-        exchange.status = response.status_code
-        exchange.headers = {name.lower(): value for name, value in response.headers.items()}
-        exchange.body = response.content
         exchange.cost_usd = self._actual_cost(case, exchange)
         self.budget.settle(reserved, exchange.cost_usd)
         self._record(exchange)
+        late = exchange.problem is not None and "deadline" in exchange.problem
+        self._late_in_a_row = self._late_in_a_row + 1 if late else 0
+        if self._late_in_a_row >= _MAX_LATE_IN_A_ROW:  # each costs a whole deadline: stop, the verdict is in
+            raise TargetUnreachable(f"{_MAX_LATE_IN_A_ROW} responses in a row missed the {config.timeout_s:g} s "
+                                    "deadline")
         return exchange
+
+    def _receive(self, request: httpx.Request, exchange: Exchange, deadline: float) -> None:
+        """Status, headers and at most ``max_response_bytes`` of body, all before ``deadline``.
+
+        The body is redacted as it is stored, before any check quotes (and cuts) a piece of it.
+        """
+        cap = self.config.max_response_bytes
+        response = self._client.send(request, stream=True)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            exchange.status = response.status_code
+            exchange.headers = {name.lower(): self.redact(value) for name, value in response.headers.items()}
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > cap:
+                    exchange.problem = f"the body exceeded the {cap}-byte size cap (--max-response-bytes)"
+                    break
+                if time.perf_counter() > deadline:
+                    exchange.problem = (f"the body did not complete within the {self.config.timeout_s:g} s "
+                                        "deadline (--timeout)")
+                    break
+        except httpx.TimeoutException:
+            exchange.problem = f"the body did not complete within the {self.config.timeout_s:g} s deadline (--timeout)"
+        finally:
+            response.close()
+        exchange.body = redact_bytes(b"".join(chunks)[:cap], self.config.secrets())
 
     def _record(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from contract_tests.config import AuthStyle
 from schemas.wire.casing import camel_to_snake
+from schemas.wire.strict_json import JsonRejected, loads_strict
 
 __all__ = [
     "BatchItem",
@@ -140,6 +141,8 @@ class Exchange:
     elapsed_s: float = 0.0
     error: str | None = None
     cost_usd: float = 0.0
+    # Why the response was cut short (size cap, deadline); the body holds what arrived until then.
+    problem: str | None = None
 
     @property
     def content_type(self) -> str:
@@ -147,8 +150,19 @@ class Exchange:
 
     @cached_property
     def json(self) -> Any:
-        """The parsed body, or None when it is not JSON."""
+        """The parsed body, or None when it is not (acceptable) JSON; never raises, whatever the nesting."""
         try:
-            return json.loads(self.body)
-        except ValueError:
+            return loads_strict(self.body)
+        except JsonRejected:
             return None
+
+    @cached_property
+    def json_problem(self) -> str | None:
+        """Why a body that parses as plain JSON was still refused (nesting, lone surrogates), or None."""
+        if self.json is not None or not self.body.strip():
+            return None
+        try:
+            loads_strict(self.body)
+        except JsonRejected as rejected:
+            return None if rejected.reason == "Unexpected token." else rejected.reason
+        return None

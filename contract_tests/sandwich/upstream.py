@@ -62,7 +62,14 @@ class UpstreamFake:
     def journal(self) -> list[dict[str, Any]]:
         """Every entry the fake holds (oldest first); other traffic may be among them."""
         try:
-            response = httpx.get(f"{self.root}/_mock/requests", timeout=self.timeout_s)
+            # The fake guards /_mock/ with its keys when it has any (docs/security.md).
+            headers = {"x-goog-api-key": self.api_key} if self.api_key else {}
+            response = httpx.get(f"{self.root}/_mock/requests", headers=headers, timeout=self.timeout_s)
+            if response.status_code in (400, 401, 403):  # the fake guards its journal with its keys
+                raise UpstreamUnavailable(
+                    f"cannot read the fake's journal at {self.root}/_mock/requests (HTTP {response.status_code}): "
+                    "if it is the fake, set GEMINI_UPSTREAM_API_KEY (or --upstream-api-key) to the key it was "
+                    "started with")
             response.raise_for_status()
             document = response.json()
         except (httpx.HTTPError, ValueError) as error:

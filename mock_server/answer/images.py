@@ -17,6 +17,7 @@ import random
 import textwrap
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -32,7 +33,8 @@ _GRADIENT_COLOURS = 248  # palette indices 0..247 hold the gradient
 _SCHEMES = 8  # colour schemes a canvas can have; each (size, scheme) is compressed once
 _BAND, _INK, _ACCENT = (16, 16, 24), (255, 255, 255), (255, 196, 0)
 _MAX_LINES = 4
-_CACHED_CANVAS_PIXELS = 1600 * 1600  # RGB canvases up to ~1K-2.5MP are kept per (size, scheme): 7.7 MB each
+_CACHED_CANVAS_PIXELS = 1600 * 1024  # RGB canvases up to 1.6 MP (1K) are kept per (size, scheme): <= 4.9 MB each
+_CACHED_BAND_PIXELS = 1_000_000  # title bands up to 1 MP (1K and 2K) are kept per title: <= 3 MB each
 _JPEG_DPI = (300, 300)  # Google's JPEGs are baseline JFIF at 300 dpi (obs. 21)
 
 
@@ -77,9 +79,28 @@ class RenderedImage:
         return len(self.base64_data)
 
 
-@lru_cache(maxsize=64)
+_CANVAS_BYTES = 128 * 1024 * 1024  # every 1K and 2K canvas fits; 4K ones (up to 17 MB each) take turns
+_canvases: OrderedDict[tuple[int, int], Image.Image] = OrderedDict()
+_canvas_lock = threading.Lock()
+
+
 def _canvas(width: int, height: int) -> Image.Image:
-    """A diagonal gradient with a ruler grid, in palette indices 0..247 (cached per size)."""
+    """The canvas for one size, cached by bytes (all 65 catalogue sizes together would be 330 MB)."""
+    with _canvas_lock:
+        found = _canvases.get((width, height))
+        if found is not None:
+            _canvases.move_to_end((width, height))
+            return found
+    canvas = _draw_canvas(width, height)
+    with _canvas_lock:
+        _canvases[(width, height)] = canvas
+        while len(_canvases) > 1 and sum(w * h for w, h in _canvases) > _CANVAS_BYTES:
+            _canvases.popitem(last=False)
+    return canvas
+
+
+def _draw_canvas(width: int, height: int) -> Image.Image:
+    """A diagonal gradient with a ruler grid, in palette indices 0..247."""
     horizontal = Image.linear_gradient("L").rotate(90).resize((width, height))
     vertical = Image.linear_gradient("L").resize((width, height))
     mixed = Image.blend(horizontal, vertical, 0.5).point(lambda v: v * (_GRADIENT_COLOURS - 1) // 255)
@@ -109,6 +130,26 @@ def _palette(scheme: int) -> list[int]:
     return palette + [0] * (768 - len(palette))
 
 
+_DECODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gemini-mock-decode")
+"""Input images are decoded one at a time, in this one thread: concurrent edits wait instead of multiplying
+memory, and the decode buffers are reused from one allocator arena rather than one per worker thread
+(glibc keeps each thread's freed memory: six threads each decoding 24 MP held about 1 GB)."""
+
+
+def _decode_reduced(data: bytes, width: int, height: int) -> Image.Image:
+    """The source fitted to ``width`` x ``height``, decoded no larger than needed (JPEG: at 1/2..1/8 scale
+    by ``draft``; other formats: reduced by an integer factor right after decoding, before any copy)."""
+
+    def decode() -> Image.Image:
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.draft("RGB", (width, height))
+            factor = max(1, min(opened.width // max(1, width), opened.height // max(1, height)))
+            reduced = opened.reduce(factor) if factor > 1 else opened.copy()
+        return ImageOps.fit(reduced.convert("RGB"), (width, height))
+
+    return _DECODER.submit(decode).result()
+
+
 def _border(width: int, height: int) -> int:
     return max(1, min(width, height) // 128)
 
@@ -120,7 +161,7 @@ def _coloured_canvas(width: int, height: int, scheme: int) -> Image.Image:
     return _colour(width, height, scheme)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=16)
 def _cached_coloured_canvas(width: int, height: int, scheme: int) -> Image.Image:
     return _colour(width, height, scheme)
 
@@ -163,9 +204,13 @@ def _png_start(width: int, height: int, scheme: int) -> PngStart:
     return start_png(_coloured_canvas(width, height, scheme).crop((0, 0, width, top)), height)
 
 
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=64)
+def _cached_titled_band(width: int, height: int, title: str) -> Image.Image:
+    return _titled_band(width, height, title)
+
+
 def _titled_band(width: int, height: int, title: str) -> Image.Image:
-    """The band with its title and outline, cached: the title depends on the model and shape, not the prompt."""
+    """The band with its title and outline (the title depends on the model and shape, not the prompt)."""
     layout = _layout(width, height)
     band = Image.new("RGB", (width, height - layout.band_top), _BAND)
     draw = ImageDraw.Draw(band)
@@ -182,7 +227,8 @@ def _band(spec: ImageSpec) -> Image.Image:
     title = f"{spec.model_id} · {spec.aspect_ratio} · {spec.image_size} · {width}x{height} · {spec.label}"
     if spec.source is not None:
         title = "EDIT · " + title
-    band = _titled_band(width, height, title).copy()
+    small = width * (height - layout.band_top) <= _CACHED_BAND_PIXELS  # bounded memory: 1K-2K bands only
+    band = _cached_titled_band(width, height, title).copy() if small else _titled_band(width, height, title)
     max_lines = max(1, (band.height - 2 * layout.margin) // (layout.font_size + 4) - 1)
     lines = textwrap.wrap(spec.prompt or "(no prompt)", layout.chars_per_line)[:min(_MAX_LINES, max_lines)]
     draw = ImageDraw.Draw(band)
@@ -194,9 +240,7 @@ def _band(spec: ImageSpec) -> Image.Image:
 
 def _edited(spec: ImageSpec, source: bytes) -> Image.Image:
     """The source, cropped to the output shape, visibly reworked (mirrored and posterised)."""
-    with Image.open(io.BytesIO(source)) as opened:
-        fitted = ImageOps.fit(opened.convert("RGB"), (spec.width, spec.height))
-    return ImageOps.posterize(ImageOps.mirror(fitted), 4)
+    return ImageOps.posterize(ImageOps.mirror(_decode_reduced(source, spec.width, spec.height)), 4)
 
 
 def _scheme(spec: ImageSpec) -> int:

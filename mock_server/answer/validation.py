@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import binascii
 import io
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,11 +19,14 @@ from mock_server.answer.response_format import image_options
 from mock_server.web.errors import ApiError, bad_request_details
 from schemas import ModelProfile, load_profile_book, validator
 from schemas.wire.b64 import decode_base64
+from schemas.wire.strict_json import JsonRejected, loads_strict, scrub_surrogates
 
 __all__ = [
     "FileResolver", "ImageRequest", "InputImage", "decode_base64", "parse_json_body", "read_generate_request",
     "read_validated", "sniff_mime",
 ]
+
+MAX_INPUT_PIXELS = 50_000_000  # the default of Settings.max_input_pixels (docs/security.md)
 
 FileResolver = Callable[[str], tuple[str, bytes]]
 """Maps a ``fileData.fileUri`` to (mimeType, bytes); raises ApiError for unknown files."""
@@ -96,23 +98,25 @@ class ImageRequest:
 
 
 def parse_json_body(body: bytes) -> Any:
-    """JSON or Google's 'Invalid JSON payload received.' error; an empty body reads as ``{}``."""
+    """JSON or Google's 'Invalid JSON payload received.' error; an empty body reads as ``{}``.
+
+    Strict (``schemas.wire.strict_json``): invalid UTF-8, lone surrogates, non-finite numbers and
+    nesting past protobuf's limit are the caller's 400, never something a later step chokes on.
+    """
     if not body.strip():
         return {}
     try:
-        return json.loads(body)
-    except UnicodeDecodeError as exc:
-        raise ApiError.named("malformed_json", detail="Invalid UTF-8.") from exc
-    except json.JSONDecodeError as exc:
-        snippet = body[max(0, exc.pos - 20):exc.pos + 20].decode("utf-8", "replace")
-        caret = " " * min(exc.pos, 20) + "^"
+        return loads_strict(body)
+    except JsonRejected as exc:
+        if exc.reason != "Unexpected token." or exc.position is None:
+            raise ApiError.named("malformed_json", detail=exc.reason) from exc
+        snippet = scrub_surrogates(body[max(0, exc.position - 20):exc.position + 20].decode("utf-8", "replace"))
+        caret = " " * min(exc.position, 20) + "^"
         detail = f"Unexpected token.\n{snippet}\n{caret}"
         raise ApiError.named(
             "malformed_json", details=bad_request_details([("", f"Invalid JSON payload received. {detail}")]),
             detail=detail,
         ) from exc
-    except (ValueError, RecursionError) as exc:  # huge integers, absurd nesting
-        raise ApiError.named("malformed_json", detail="Unexpected token.") from exc
 
 
 def _problem_error(problems: list[Problem], api_version: str = "v1beta") -> ApiError:
@@ -241,7 +245,7 @@ def _image_size(config: dict[str, Any], profile: ModelProfile, unknown_size: str
 
 def read_generate_request(
     document: Any, model: str, *, unknown_image_size: str = "reject", files: FileResolver | None = None,
-    api_version: str = "v1beta", generating: bool = True,
+    api_version: str = "v1beta", generating: bool = True, max_input_pixels: int = MAX_INPUT_PIXELS,
 ) -> ImageRequest:
     """Check a generateContent body for ``model`` against the schema and the model's profile
     (``generating=False``: for countTokens, which accepts what only generation refuses)."""
@@ -276,6 +280,9 @@ def read_generate_request(
         raise ApiError.named("aspect_ratio", choices=_choices(profile.aspect_ratios))
     size = _image_size(image_config, profile, unknown_image_size)
     images = _read_images(body, profile, files)
+    # Sizes come from the image headers: a decompression bomb is refused before a pixel is decoded.
+    if any((image.width or 0) * (image.height or 0) > max_input_pixels for image in images):
+        raise ApiError.named("undecodable_image")
     if len(images) > profile.max_input_images:
         raise ApiError.named("too_many_images", count=len(images), model=profile.model_id,
                              limit=profile.max_input_images)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -31,6 +32,7 @@ __all__ = ["count_tokens", "generate_content", "plan_document", "prepare", "rend
 
 _CACHEABLE_BODY_BYTES = 64 * 1024
 _SHORT_BODY_BYTES = 1024
+_T = TypeVar("_T")
 
 
 def _file_resolver(runtime: Runtime) -> FileResolver | None:
@@ -65,7 +67,8 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
             image_request, reply = cached
             return image_request, reply.with_changes(response_id=new_response_id())
     try:
-        image_request, reply = plan_document(runtime, profile, parse_json_body(body), flavour, version)
+        image_request, reply = await _off_loop_if_large(
+            body, lambda: plan_document(runtime, profile, parse_json_body(body), flavour, version))
     except ApiError as error:
         if cache_key is not None:
             error.encoded()  # once, shared by every copy answered from the cache
@@ -84,6 +87,7 @@ def plan_document(
     image_request = read_generate_request(
         document, profile.model_id, unknown_image_size=runtime.settings.unknown_image_size,
         files=_file_resolver(runtime), api_version=flavour.gemini_version(api_version),
+        max_input_pixels=runtime.settings.max_input_pixels,
     )
     reply = plan_reply(image_request, runtime.settings)
     return image_request, flavour.shape_reply(reply, image_request, options, runtime.settings)
@@ -114,8 +118,13 @@ async def count_tokens(request: Request, profile: ModelProfile) -> Response:
     """Prompt tokens for ``contents`` or a whole ``generateContentRequest``, as Gemini mode sends."""
     runtime = runtime_of(request)
     flavour = flavour_of(request.scope)
-    document = flavour.read_count_request(parse_json_body(await read_body(request)))
+    body = await read_body(request)
     version = flavour.gemini_version(str(request.path_params.get("version", "v1beta")))
+    return json_response(await _off_loop_if_large(body, lambda: _count(body, profile, runtime, flavour, version)))
+
+
+def _count(body: bytes, profile: ModelProfile, runtime: Runtime, flavour: Flavour, version: str) -> dict[str, Any]:
+    document = flavour.read_count_request(parse_json_body(body))
     counted = read_validated(document, "count_tokens_request", version)
     inner: dict[str, Any] = counted.get("generateContentRequest") or {"contents": counted.get("contents", [])}
     inner.pop("model", None)
@@ -124,6 +133,15 @@ async def count_tokens(request: Request, profile: ModelProfile) -> Response:
     # Counting shares the generate path's reading of images and text, so the numbers agree.
     image_request = read_generate_request(
         inner, profile.model_id, unknown_image_size="fallback", files=_file_resolver(runtime),
-        api_version=version, generating=False,
+        api_version=version, generating=False, max_input_pixels=runtime.settings.max_input_pixels,
     )
-    return json_response(flavour.shape_count(count_tokens_document(image_request), image_request))
+    shaped: dict[str, Any] = flavour.shape_count(count_tokens_document(image_request), image_request)
+    return shaped
+
+
+async def _off_loop_if_large(body: bytes, work: Callable[[], _T]) -> _T:
+    """``work()``: in a worker thread for large bodies (20,000 parts once held the loop for seconds),
+    inline for small ones (a thread hop costs more than reading them)."""
+    if len(body) > _CACHEABLE_BODY_BYTES:
+        return await run_in_threadpool(work)
+    return work()

@@ -22,7 +22,6 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,15 +31,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mock_server.answer.validation import ImageRequest
+from mock_server.instrument.rule_checks import compile_prompt, rule_problem, search_prompt
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.state import StateStore, StateUnavailable, state_of, warn_degraded
 from mock_server.state.store import NO_LIMIT, STALE
+from mock_server.web.errors import ApiError, error_response
 from schemas import scenario_catalogue
+from schemas.wire.strict_json import loads_strict, scrub_surrogates
 
 __all__ = ["Rule", "RuleBook", "load_rules_file", "routes", "rules_of"]
 
-_RULE_KEYS = {"name", "match", "sequence", "repeat", "scenario", "times", "probability", "params"}
-_MATCH_KEYS = {"model", "path", "prompt", "header"}
+_MAX_RULES = 1000  # as schemas/scenario_rules.schema.json says
 
 
 class RuleError(ValueError):
@@ -60,19 +61,15 @@ class Rule:
 
     @classmethod
     def parse(cls, raw: Any, index: int) -> Rule:
-        if not isinstance(raw, dict):
-            raise RuleError(f"rule {index}: must be an object")
-        unknown = set(raw) - _RULE_KEYS
-        if unknown:
-            raise RuleError(f"rule {index}: unknown keys {sorted(unknown)}")
+        problem = rule_problem(raw)  # schemas/scenario_rules.schema.json: shapes, types and bounds
+        if problem is not None:
+            raise RuleError(f"rule {index}: {problem}")
         match = raw.get("match") or {}
-        if not isinstance(match, dict) or set(match) - _MATCH_KEYS:
-            raise RuleError(f"rule {index}: match takes only {sorted(_MATCH_KEYS)}")
         if "prompt" in match:
             try:
-                re.compile(str(match["prompt"]))
-            except re.error as exc:
-                raise RuleError(f"rule {index}: bad prompt pattern: {exc}") from exc
+                compile_prompt(match["prompt"])
+            except ValueError as exc:
+                raise RuleError(f"rule {index}: {exc}") from exc
         if ("sequence" in raw) == ("scenario" in raw):
             raise RuleError(f"rule {index}: give exactly one of 'scenario' or 'sequence'")
         steps = list(raw["sequence"]) if "sequence" in raw else [raw["scenario"]]
@@ -99,7 +96,7 @@ class Rule:
             return False
         if "path" in match and not fnmatch.fnmatchcase(request.url.path, str(match["path"])):
             return False
-        if "prompt" in match and not re.search(str(match["prompt"]), image_request.prompt):
+        if "prompt" in match and not search_prompt(compile_prompt(match["prompt"]), image_request.prompt):
             return False
         for name, pattern in dict(match.get("header") or {}).items():
             if not fnmatch.fnmatchcase(request.headers.get(name, ""), str(pattern)):
@@ -189,6 +186,8 @@ def _rules_list(document: Any) -> list[Any]:
     rules = document.get("rules") if isinstance(document, dict) else document
     if not isinstance(rules, list):
         raise RuleError('expected {"rules": [...]} or a list of rules')
+    if len(rules) > _MAX_RULES:
+        raise RuleError(f"at most {_MAX_RULES} rules")
     return rules
 
 
@@ -210,10 +209,6 @@ def rules_of(runtime: Runtime) -> RuleBook:
     return book
 
 
-def _bad(message: str) -> Response:
-    return JSONResponse({"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}, 400)
-
-
 async def _state(request: Request) -> Response:
     scenarios = {name: spec.get("description", "") for name, spec in scenario_catalogue()["scenarios"].items()}
     return JSONResponse({"scenarios": scenarios, "rules": rules_of(runtime_of(request)).describe()})
@@ -225,13 +220,13 @@ async def _change(request: Request) -> Response:
         if request.method == "DELETE":
             book.replace([])
         else:
-            document = json.loads(await request.body() or b"null")
+            document = loads_strict(await request.body() or b"null")
             if request.method == "PUT":
                 book.replace(_rules_list(document))
             else:
                 book.add(document)
-    except (RuleError, ValueError) as exc:
-        return _bad(str(exc))
+    except (RuleError, ValueError) as exc:  # JsonRejected is a ValueError
+        return error_response(ApiError.named("mock_rule_invalid", detail=scrub_surrogates(str(exc))[:2000]))
     return JSONResponse({"rules": book.describe()})
 
 

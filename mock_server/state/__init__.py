@@ -12,11 +12,13 @@ from mock_server.state.store import StateStore, StateUnavailable, warn_degraded
 __all__ = ["StateStore", "StateUnavailable", "check_state", "open_store", "state_of", "warn_degraded"]
 
 
-def open_store(url: str | None, journal_size: int = 1000, collection_limit: int = 1000) -> StateStore:
-    """``None``/``memory``, ``sqlite:///PATH`` or ``redis://HOST:PORT/DB``; ValueError for anything else."""
+def open_store(url: str | None, journal_size: int = 1000, collection_limit: int = 1000,
+               journal_max_bytes: int = 16 * 1024 * 1024) -> StateStore:
+    """``None``/``memory``, ``sqlite:///PATH`` or ``redis://HOST:PORT/DB``; ValueError for anything else.
+    (``journal_max_bytes`` bounds the memory store; shared stores bound entries, each a bounded summary.)"""
     scheme = urlsplit(url).scheme if url else "memory"
     if not url or url == "memory":
-        return MemoryStore(journal_size, collection_limit)
+        return MemoryStore(journal_size, collection_limit, journal_max_bytes)
     if scheme == "sqlite":
         from mock_server.state.sqlite_store import SqliteStore
 
@@ -48,5 +50,6 @@ def state_of(runtime: Any) -> StateStore:
     if store is None:
         settings = runtime.settings
         store = runtime.extensions.setdefault(
-            "state", open_store(settings.state, settings.journal_size, settings.state_documents_max))
+            "state", open_store(settings.state, settings.journal_size, settings.state_documents_max,
+                                settings.journal_max_bytes))
     return store

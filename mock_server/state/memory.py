@@ -20,9 +20,14 @@ class MemoryStore(AnswersAtOnce):
     shared = False
     address = "memory"
 
-    def __init__(self, journal_size: int = 1000, collection_limit: int = 1000) -> None:
+    def __init__(self, journal_size: int = 1000, collection_limit: int = 1000,
+                 journal_max_bytes: int = 16 * 1024 * 1024) -> None:
         self._lock = threading.Lock()
-        self._journal: deque[Any] = deque(maxlen=max(1, journal_size))
+        self._journal: deque[Any] = deque()
+        self._journal_size = max(1, journal_size)
+        # Entries that carry a ``size`` (journal summaries) also count against a byte budget (issue 12).
+        self._journal_max_bytes = max(1, journal_max_bytes)
+        self._journal_bytes = 0
         self._ids = itertools.count(1)
         self._rules: list[Any] = []
         self._version = 0
@@ -42,6 +47,10 @@ class MemoryStore(AnswersAtOnce):
             else:
                 entry.id = number
             self._journal.append(entry)
+            self._journal_bytes += getattr(entry, "size", 0)
+            while len(self._journal) > 1 and (len(self._journal) > self._journal_size
+                                              or self._journal_bytes > self._journal_max_bytes):
+                self._journal_bytes -= getattr(self._journal.popleft(), "size", 0)
             return number
 
     def journal_entries(self) -> list[Any]:
@@ -52,6 +61,7 @@ class MemoryStore(AnswersAtOnce):
         with self._lock:
             count = len(self._journal)
             self._journal.clear()
+            self._journal_bytes = 0
             return count
 
     # scenario rules

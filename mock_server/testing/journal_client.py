@@ -55,12 +55,14 @@ class Call:
 class JournalClient:
     """Reads the journal of the fake at ``base_url``; only calls after ``mark()`` are listed."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, admin_key: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._since = 0
+        # The admin surface requires a key when the fake has one (docs/security.md).
+        self._headers = {"x-goog-api-key": admin_key} if admin_key else {}
 
     def _entries(self) -> list[dict[str, Any]]:
-        response = httpx.get(f"{self.base_url}/_mock/requests", timeout=10)
+        response = httpx.get(f"{self.base_url}/_mock/requests", headers=self._headers, timeout=10)
         response.raise_for_status()
         entries: list[dict[str, Any]] = response.json()["requests"]
         return entries
@@ -76,7 +78,7 @@ class JournalClient:
 
     def clear(self) -> None:
         """Empty the server's journal (affects every user of this fake)."""
-        httpx.delete(f"{self.base_url}/_mock/requests", timeout=10).raise_for_status()
+        httpx.delete(f"{self.base_url}/_mock/requests", headers=self._headers, timeout=10).raise_for_status()
 
     def assert_called(self, *, times: int | None = None, **expected: Any) -> list[Call]:
         """The calls matching every given field (``model``, ``image_size``, ``aspect_ratio``, ``action``,

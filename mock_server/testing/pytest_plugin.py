@@ -54,7 +54,8 @@ class GeminiMock:
     @cached_property
     def journal(self) -> JournalClient:
         """The fake's request journal, from this handle's creation on (``mark()`` moves the start)."""
-        journal = JournalClient(self.base_url)
+        settings = self.server.settings
+        journal = JournalClient(self.base_url, (settings.admin_keys or settings.api_keys or (self.api_key,))[0])
         journal.mark()
         return journal
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -47,7 +47,11 @@ class ApiError(Exception):
         encoder: worth not repeating for an answer served again)."""
         if self._encoded is None:
             # Google pretty-prints its JSON with two-space indentation and ends it with a newline (obs. 1).
-            self._encoded = json.dumps(self.to_dict(), indent=2, ensure_ascii=False).encode() + b"\n"
+            text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+            try:
+                self._encoded = text.encode() + b"\n"
+            except UnicodeEncodeError:  # a lone surrogate quoted from the request: escaped, never a 500
+                self._encoded = json.dumps(self.to_dict(), indent=2).encode() + b"\n"
         return self._encoded
 
     def again(self) -> ApiError:
@@ -138,6 +142,8 @@ class GuardMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            log.debug("client disconnected before its request was read")  # nobody left to answer
         except Exception as exc:
             handler = next((self.handlers[cls] for cls in type(exc).__mro__ if cls in self.handlers), None)
             if handler is None or started:
