@@ -182,3 +182,12 @@ def test_as_of_applies_to_vertex_paths_too() -> None:
     assert gone.status_code == 404
     served = app.request("POST", path.format("gemini-3-pro-image"), json=text_request(), headers=headers)
     assert served.status_code == 200
+
+
+def test_as_of_applies_to_the_interactions_api_too() -> None:
+    body = {"model": "gemini-3-pro-image-preview", "input": "a lighthouse", "response_format": {"type": "text"}}
+    before, after = InProcess(Settings(as_of="2026-06-24")), InProcess(Settings(as_of="2026-06-25"))
+    assert before.request("POST", "/v1beta/interactions", json=body, headers=HEADERS).status_code == 200
+    gone = after.request("POST", "/v1beta/interactions", json=body, headers=HEADERS)
+    assert gone.status_code == 404
+    assert gone.json()["error"]["code"] == "not_found"

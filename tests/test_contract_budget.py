@@ -85,3 +85,15 @@ def test_remote_targets_get_conservative_defaults() -> None:
     assert local.rate_limit_per_min is None and local.budget_usd is None
     raised = RunConfig(base_url="https://relay.example.com", max_examples=50, budget_usd=20).resolved()
     assert raised.max_examples == 50 and raised.budget_usd == 20
+
+
+def test_batch_images_cost_the_catalogues_batch_price_half_the_standard_one() -> None:
+    from schemas import load_profile_book
+
+    pricing = Pricing()
+    profile = load_profile_book().get("gemini-3-pro-image")
+    assert profile is not None
+    for size in profile.image_sizes:
+        batch = pricing.per_batch_image("gemini-3-pro-image", size)
+        assert batch == profile.price_per_image_usd(size, batch=True)
+        assert batch == pricing.per_image("gemini-3-pro-image", size) / 2

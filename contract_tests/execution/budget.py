@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 
 from schemas import load_profile_book
 
-__all__ = ["BATCH_PRICE_FACTOR", "Budget", "BudgetExhausted", "Pricing", "RateLimiter"]
+__all__ = ["Budget", "BudgetExhausted", "Pricing", "RateLimiter"]
 
-BATCH_PRICE_FACTOR = 0.5  # "Batch API (50% cost reduction)", [PRICE-COPY]
 
 
 class BudgetExhausted(Exception):
@@ -24,7 +23,9 @@ class Pricing:
 
     overrides: dict[tuple[str, str], float] = field(default_factory=dict)
 
-    def per_image(self, model: str, size: str) -> float:
+    def per_image(self, model: str, size: str, batch: bool = False) -> float:
+        """USD per image, standard or through the Batch API, from the catalogue (or an override, which
+        applies to both)."""
         profile = load_profile_book().get(model)
         if (model, size) in self.overrides:
             return self.overrides[(model, size)]
@@ -34,14 +35,11 @@ class Pricing:
         canonical = profile.canonical_image_size(size) or profile.default_image_size
         if (profile.model_id, canonical) in self.overrides:
             return self.overrides[(profile.model_id, canonical)]
-        return profile.price_per_image_usd(canonical)
+        return profile.price_per_image_usd(canonical, batch=batch)
 
     def per_batch_image(self, model: str, size: str) -> float:
-        """USD per image through the Batch API: half the standard price (api-2026.md §5).
-
-        Derived here, in one place, until the model catalogue carries batch prices of its own.
-        """
-        return self.per_image(model, size) * BATCH_PRICE_FACTOR
+        """USD per image through the Batch API: the catalogue's batch price (half the standard one)."""
+        return self.per_image(model, size, batch=True)
 
     def cheapest_size(self, model: str) -> str:
         profile = load_profile_book().get(model)

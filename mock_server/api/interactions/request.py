@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mock_server.answer.validation import FileResolver, ImageRequest, read_generate_request, sniff_mime
+from mock_server.api.models import served_profile
+from mock_server.settings import Settings
 from mock_server.web.errors import ApiError
-from schemas import ModelProfile, load_profile_book
+from schemas import ModelProfile
 from schemas.interactions import error_codes, validator
 from schemas.wire.b64 import decode_base64
 
@@ -195,12 +197,14 @@ def _respelled(error: ApiError) -> ApiError:
 
 def read_create(
     document: Any, version: str, history: list[dict[str, Any]] | None, *, unknown_image_size: str,
-    files: FileResolver | None,
+    files: FileResolver | None, settings: Settings | None = None,
 ) -> CreateCall:
-    """Check a create body; ``history`` is the stored conversation of ``previous_interaction_id``."""
+    """Check a create body; ``history`` is the stored conversation of ``previous_interaction_id``.
+
+    With ``settings``, a model not served on ``settings.as_of`` is unknown, as on generateContent."""
     body = _check_shape(document)
     model = body["model"].removeprefix("models/")
-    profile = load_profile_book().get(model)
+    profile = served_profile(model, settings)
     if profile is None:
         raise ApiError.named("model_not_found", model=model, version=version, method="createInteraction")
     if body.get("input") in (None, "", []):

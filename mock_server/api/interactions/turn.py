@@ -120,7 +120,8 @@ async def plan_turn(request: Request) -> Planned:
     runtime = runtime_of(request)
     document = parse_json_body(await read_body(request))
     call = read_create(document, version, _history(runtime, document), unknown_image_size=
-                       runtime.settings.unknown_image_size, files=runtime.extensions.get("file_resolver"))
+                       runtime.settings.unknown_image_size, files=runtime.extensions.get("file_resolver"),
+                       settings=runtime.settings)
     note_request(request.scope, call.image_request)
     settings = _settings_for(runtime.settings, call)
     reply = await apply_scenario(request, call.image_request, plan_reply(call.image_request, settings))

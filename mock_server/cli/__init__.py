@@ -12,13 +12,13 @@ from typing import Any
 import uvicorn
 
 from mock_server.allocator import limit_allocator_growth
-from mock_server.hardening_cli import add_hardening_options, exposure_warning, hardening_settings
-from mock_server.instrument_cli import INSTRUMENT_COMMANDS, add_instrument_options, instrument_settings
-from mock_server.interactions_cli import add_interactions_options, interactions_settings
-from mock_server.session_cli import add_session_options, session_settings
+from mock_server.cli.hardening import add_hardening_options, exposure_warning, hardening_settings
+from mock_server.cli.instrument import INSTRUMENT_COMMANDS, add_instrument_options, instrument_settings
+from mock_server.cli.interactions import add_interactions_options, interactions_settings
+from mock_server.cli.session import add_session_options, session_settings
+from mock_server.cli.state import StateSetupError, add_state_options, serving_state, state_settings
+from mock_server.cli.surfaces import add_surface_options, surface_settings
 from mock_server.settings import ENV_VAR, Settings
-from mock_server.state_cli import StateSetupError, add_state_options, serving_state, state_settings
-from mock_server.surfaces_cli import add_surface_options, surface_settings
 
 __all__ = ["SUBCOMMANDS", "add_server_options", "exposure_warning", "main", "settings_from_args"]
 
