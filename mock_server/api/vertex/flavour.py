@@ -27,7 +27,7 @@ from mock_server.answer.thoughts import thought_texts
 from mock_server.answer.validation import ImageRequest, read_validated
 from mock_server.settings import Settings
 from mock_server.web.errors import ApiError
-from schemas import load_schema
+from schemas import load_json, load_schema
 from schemas.wire.casing import snake_to_camel
 
 __all__ = ["VERTEX", "VertexFlavour"]
@@ -44,10 +44,11 @@ _DROPPED_USAGE = ("serviceTier",)  # a Gemini API field; Vertex reports trafficT
 
 @cache
 def _wire_values(field: str) -> dict[str, str]:
-    """Enum name -> imageConfig string for a ``responseFormat.image`` field (data in the schema)."""
+    """Enum name -> imageConfig string for a ``responseFormat.image`` field: the Gemini API's table
+    (``proto_enums.json``) plus what only Vertex's enum has (``x-wire-values`` in its schema)."""
+    shared: dict[str, str] = load_json("proto_enums.json")["imageResponseFormat"].get(field, {})
     node = load_schema(_EXTRAS)["properties"]["generationConfig"]["properties"]["responseFormat"]["items"]
-    values: dict[str, str] = node["properties"]["image"]["properties"][field].get("x-wire-values", {})
-    return values
+    return {**shared, **node["properties"]["image"]["properties"][field].get("x-wire-values", {})}
 
 
 def _take(mapping: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
