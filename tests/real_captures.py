@@ -16,6 +16,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,13 @@ from PIL import Image
 from contract_tests.generation.cases import Case, Exchange, Expectation
 from schemas import ModelProfile, load_profile_book
 
-__all__ = ["CAPTURES", "Capture", "exchange_of", "gemini_api_image_captures", "restored_response", "stand_in_image"]
+__all__ = [
+    "CAPTURES", "Capture", "capture_names", "exchange_of", "gemini_api_image_captures", "load_capture",
+    "on_gemini_api", "recorded_request", "restored_response", "stand_in_image",
+]
 
-CAPTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "real-captures"
+CAPTURES = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "real-captures"
+"""Reference data beside the repository, never copied into it; tests skip where it is absent."""
 _ELIDED = re.compile(r"<collector elided; .*?(PNG|JPEG) (\d+)x(\d+)>")
 
 
@@ -44,30 +49,52 @@ class Capture:
         return "_sse_chunks" in self.raw["response"]
 
 
+def capture_names() -> list[str]:
+    """Every capture's name (its file's stem), sorted; none where the captures are absent."""
+    return sorted(path.stem for path in CAPTURES.glob("*.json")) if CAPTURES.is_dir() else []
+
+
+@cache
+def load_capture(name: str) -> dict[str, Any]:
+    """One capture as recorded (callers must not change it: it is shared)."""
+    loaded: dict[str, Any] = json.loads((CAPTURES / f"{name}.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+def on_gemini_api(raw: dict[str, Any]) -> bool:
+    """Recorded on the Gemini API, not on Vertex AI or the Code Assist backend."""
+    endpoint = str(raw.get("endpoint", ""))
+    return "Vertex" not in endpoint and "aiplatform" not in endpoint and "Code Assist" not in endpoint
+
+
+def recorded_request(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The request the capture kept (without the collector's ``_`` notes), or None."""
+    request = raw.get("request")
+    if isinstance(request, dict) and "contents" in request:
+        return {key: value for key, value in request.items() if not key.startswith("_")}
+    return None
+
+
 def gemini_api_image_captures() -> list[Capture]:
     """Successful image-model answers recorded on the Gemini API (not Vertex), with a body."""
-    if not CAPTURES.is_dir():
-        return []
     found = []
-    for path in sorted(CAPTURES.glob("*.json")):
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        endpoint = str(raw.get("endpoint", ""))
+    for name in capture_names():
+        raw = load_capture(name)
         response = raw.get("response")
         model = str(raw.get("model")).split()[0]
         if raw.get("status") != 200 or "image" not in model or not isinstance(response, dict):
             continue
-        if "Vertex" in endpoint or "aiplatform" in endpoint or "wanjiedata" in endpoint:
+        # wanjiedata relays Vertex's answer shape under a Gemini API path: not Gemini API traffic.
+        if not on_gemini_api(raw) or "wanjiedata" in str(raw.get("endpoint", "")):
             continue
         if "candidates" in response or "_sse_chunks" in response:
-            found.append(Capture(path.stem, raw))
+            found.append(Capture(name, raw))
     return found
 
 
 def _request(capture: Capture) -> dict[str, Any]:
-    request = capture.raw.get("request")
-    if isinstance(request, dict) and "contents" in request:
-        return {key: value for key, value in request.items() if not key.startswith("_")}
-    return {"contents": [{"role": "user", "parts": [{"text": "(request not recorded)"}]}]}
+    unrecorded = {"contents": [{"role": "user", "parts": [{"text": "(request not recorded)"}]}]}
+    return recorded_request(capture.raw) or unrecorded
 
 
 def _expectation(request: dict[str, Any], profile: ModelProfile | None) -> Expectation:

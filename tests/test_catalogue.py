@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from conftest import InProcess, error_of, images_in, text_request
+from real_captures import CAPTURES, capture_names, load_capture
 
 from mock_server.cli import build_parser, settings_from_args
 from mock_server.settings import Settings
 from schemas import load_profile_book
 
-CAPTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "real-captures"
 HEADERS = {"x-goog-api-key": "k"}
 BOOK = load_profile_book()
 
 
 def recorded_entries() -> list[dict[str, Any]]:
     """The image models of Google's ListModels page of 2026-08-05, in Google's order."""
-    path = CAPTURES / "llm-gemini__models_list_2026-08.json"
-    if not path.exists():
+    name = "llm-gemini__models_list_2026-08"
+    if name not in capture_names():
         pytest.skip(f"real captures not present at {CAPTURES}")
-    capture = json.loads(path.read_text(encoding="utf-8"))
+    capture = load_capture(name)
     return [entry for entry in capture["response"]["models"]
             if BOOK.get(entry["name"]) is not None]
 

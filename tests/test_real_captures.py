@@ -18,18 +18,18 @@ import io
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from conftest import API_KEY, InProcess
 from PIL import Image
+from real_captures import CAPTURES, capture_names, on_gemini_api, recorded_request
+from real_captures import load_capture as capture
 
 from mock_server.settings import Settings
 from schemas import validator
 
-CAPTURES = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "real-captures"
 pytestmark = pytest.mark.skipif(not CAPTURES.is_dir(), reason=f"real captures not found at {CAPTURES}")
 
 # A date before the catalogue's serviceTierSince, when every 2025 capture's model was served.
@@ -51,28 +51,12 @@ RECONSTRUCTED: dict[str, dict[str, Any]] = {
 }
 
 
-@cache
-def capture(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((CAPTURES / f"{name}.json").read_text(encoding="utf-8"))
-    return loaded
-
-
 def names(predicate: Any) -> list[str]:
-    if not CAPTURES.is_dir():
-        return []
-    return sorted(path.stem for path in CAPTURES.glob("*.json") if predicate(path.stem, capture(path.stem)))
-
-
-def on_gemini_api(data: dict[str, Any]) -> bool:
-    endpoint = str(data.get("endpoint", ""))
-    return "Vertex" not in endpoint and "aiplatform" not in endpoint and "Code Assist" not in endpoint
+    return [name for name in capture_names() if predicate(name, capture(name))]
 
 
 def request_of(name: str) -> dict[str, Any] | None:
-    recorded = capture(name).get("request")
-    if isinstance(recorded, dict) and "contents" in recorded:
-        return {key: value for key, value in recorded.items() if not key.startswith("_")}
-    return RECONSTRUCTED.get(name)
+    return recorded_request(capture(name)) or RECONSTRUCTED.get(name)
 
 
 def model_of(name: str) -> str:

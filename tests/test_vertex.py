@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-from pathlib import Path
 from typing import Any
 
 import google.oauth2.credentials
@@ -20,6 +19,7 @@ from mock_server.testing import RunningServer
 from schemas import load_profile_book
 from schemas.wire.sse import parse_sse
 from tests.conftest import InProcess, error_of, text_request
+from tests.real_captures import CAPTURES, capture_names, load_capture
 
 BOOK = load_profile_book()
 THINKING = next(p for p in BOOK.profiles.values() if p.thinking and "2K" in p.image_sizes)
@@ -276,13 +276,12 @@ def test_hostile_vertex_bodies_get_google_shaped_4xx(fake: InProcess, body: byte
     error_of(response)
 
 
-CAPTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "real-captures"
-VERTEX_STREAM = CAPTURES / "js-genai__stream_image_output_vertex_2025-07.json"  # byte-faithful (level A)
+VERTEX_STREAM = "js-genai__stream_image_output_vertex_2025-07"  # byte-faithful (level A)
 
 
-@pytest.mark.skipif(not VERTEX_STREAM.exists(), reason="real captures not present beside the repository")
+@pytest.mark.skipif(VERTEX_STREAM not in capture_names(), reason=f"real captures not present at {CAPTURES}")
 def test_stream_key_order_matches_the_byte_faithful_vertex_capture(fake: InProcess) -> None:
-    recorded = json.loads(VERTEX_STREAM.read_text())["response"]["_sse_chunks"]
+    recorded = load_capture(VERTEX_STREAM)["response"]["_sse_chunks"]
     body = {"contents": [{"role": "user", "parts": [{"text": "the Eiffel tower with fireworks"}]}],
             "generationConfig": {"responseModalities": ["IMAGE", "TEXT"]}}
     response = vertex_post(fake, PLAIN.model_id, body, action="streamGenerateContent", params={"alt": "sse"})
