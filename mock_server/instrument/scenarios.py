@@ -70,11 +70,6 @@ class ScenarioFault(Exception):
     spec: dict[str, Any] = field(default_factory=dict)
 
 
-@cache
-def scenario_names() -> list[str]:
-    return list(scenario_catalogue()["scenarios"])
-
-
 def lookup(name: str, source: str, params: dict[str, Any] | None = None) -> Scenario:
     spec = scenario_catalogue()["scenarios"].get(name)
     if spec is None:
