@@ -137,9 +137,9 @@ def _headers(walker: _Walker, header_map: dict[str, str], raw: tuple[Any, ...]) 
     return dict(kept)
 
 
-def request_secrets(headers: Mapping[str, str], query: Mapping[str, str], configured: Iterable[str]) -> list[str]:
-    """Every secret to remove from this request's traces: the configured keys and the caller's own."""
-    found = extract_api_key(headers, query)
+def request_secrets(found: tuple[str, str] | None, configured: Iterable[str]) -> list[str]:
+    """Every secret to remove from this request's traces: the configured keys and the caller's own
+    (``found``, as ``extract_api_key`` gave it)."""
     return worth_redacting(([found[0]] if found else []) + list(configured))
 
 
@@ -198,8 +198,8 @@ def summarize_request(
         header_map[raw_name.decode("latin-1").lower()] = raw_value.decode("latin-1")
     query_pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     query_map = dict(query_pairs)
-    secrets = request_secrets(header_map, query_map, configured_secrets)
     found = extract_api_key(header_map, query_map)
+    secrets = request_secrets(found, configured_secrets)
     walker = _Walker(secrets, limits)
     kept_headers = _headers(walker, header_map, tuple(headers))
     query = {walker.text(name): (REDACTED if name == "key" else walker.text(value))
