@@ -13,6 +13,7 @@ from typing import Any
 
 from contract_tests.config import RunConfig
 from contract_tests.generation.cases import Case, Exchange, Expectation
+from contract_tests.generation.negative import UNKNOWN_MODEL
 from schemas import ModelProfile, load_profile_book
 
 __all__ = ["EDIT_PROMPT", "NEGATIVE", "ROUTE", "continuation_case", "create_case", "interactions_model",
@@ -21,7 +22,6 @@ __all__ = ["EDIT_PROMPT", "NEGATIVE", "ROUTE", "continuation_case", "create_case
 ROUTE = "/interactions"
 PROMPT = "A lighthouse at dusk, watercolour"
 EDIT_PROMPT = "Now make the sky stormy."
-UNKNOWN_MODEL = "gemini-contract-suite-no-such-model"
 
 
 def interactions_model(config: RunConfig) -> str:
