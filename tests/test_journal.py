@@ -76,3 +76,28 @@ def test_admin_paths_are_not_google_paths_and_not_journaled() -> None:
         assert httpx.get(f"{server.base_url}/_mock/requests").json()["requests"] == []
         missing = httpx.get(f"{server.base_url}/v1beta/_mock/requests", headers={"x-goog-api-key": "k"})
         assert missing.status_code == 404
+
+
+def test_a_repeated_request_reuses_its_summary_but_keeps_its_own_time_status_and_key_redaction() -> None:
+    """The journal remembers each request shape's redacted summary: repeats get their own time, status
+    and duration; a different key, header or scenario is a different shape (never another's summary)."""
+    fake = InProcess(Settings(api_keys=(CANARY, "second-key-42")))
+    body = text_request(f"say {CANARY}", imageSize="512")
+    model = "gemini-3.1-flash-image-preview"
+    fake.generate(model, body, key=CANARY)
+    fake.generate(model, body, key=CANARY)
+    fake.generate(model, body, key="second-key-42")
+    fake.request("POST", f"/v1beta/models/{model}:generateContent", json=body,
+                 headers={"x-goog-api-key": CANARY, "x-mock-scenario": "rate_limited"})
+    fake.generate(model, body, key="wrong-key-123456")
+    entries = fake.request("GET", "/_mock/requests", headers={"x-goog-api-key": CANARY}).json()["requests"]
+    assert [entry["status"] for entry in entries] == [200, 200, 200, 429, 400]
+    assert [entry["scenario"] for entry in entries] == [None, None, None, "rate_limited", None]
+    assert entries[0]["time"] <= entries[1]["time"] and entries[0]["id"] != entries[1]["id"]
+    for entry in entries:
+        assert entry["time"].endswith("+00:00") and len(entry["time"]) == len("2026-11-30T19:24:02.123+00:00")
+        assert entry["headers"]["x-goog-api-key"] == "[REDACTED]"
+    assert [entry["prompt"] for entry in entries] == ["say [REDACTED]"] * 4 + [None]  # a wrong key: never planned
+    text = str(entries)
+    assert CANARY not in text and "second-key-42" not in text and "wrong-key-123456" not in text
+    assert entries[0] is not entries[1] and entries[0]["body"] == entries[1]["body"]

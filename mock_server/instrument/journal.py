@@ -11,9 +11,13 @@ the store drops its oldest entries past ``journal_size`` entries (the memory sto
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import threading
 import time
+from collections import OrderedDict
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -32,16 +36,69 @@ __all__ = ["Journal", "JournalMiddleware", "journal_of", "note_request", "routes
 log = logging.getLogger("gemini_mock.journal")
 
 NOTE_KEY = "gemini_mock.journal_note"
+SCENARIO_KEY = "gemini_mock.scenario"  # set by instrument/scenarios.py
 ADMIN_PREFIX = "/_mock/"
+
+
+_MEMO_BODY_BYTES = 64 * 1024  # the planned-reply cache's limit (api/generate.py): larger bodies are not repeated
+_SHORT_BODY_BYTES = 1024  # a body up to this size is its own memo key; a longer one keys by digest
+_MEMO_ENTRIES = 256
 
 
 class Journal:
     """The journal of one app, kept in its state store (docs/scaling.md). Entries are summaries built
     when recorded (``journal_summary.py``); a store of this process keeps them as they are (with their
-    size, for its byte budget), a shared store as JSON text any worker or replica can list."""
+    size, for its byte budget), a shared store as JSON text any worker or replica can list.
 
-    def __init__(self, store: StateStore) -> None:
+    A summary is a pure function of the request's parts, and clients send the same request again and
+    again: the redacted summary of each recent request shape is remembered, and a repeated request's
+    entry is a copy of it with its own time, status and duration (the walk and the redaction, a third
+    of a small request's cost, run once per shape)."""
+
+    def __init__(self, store: StateStore, configured_secrets: tuple[str, ...] = ()) -> None:
         self._store = store
+        self._secrets = configured_secrets
+        self._shapes: OrderedDict[tuple[Any, ...], tuple[Any, dict[str, Any], int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._second = (0, "")
+
+    def entry_for(self, scope: Scope, raw_body: bytes, status: int, started: float) -> Summary:
+        """The redacted, bounded entry of one request (without its ``id``)."""
+        now = time.time()
+        resolved = scope.get(NOTE_KEY)
+        scenario = scope.get(SCENARIO_KEY)
+        key: tuple[Any, ...] | None = None
+        if len(raw_body) <= _MEMO_BODY_BYTES:
+            body_key = raw_body if len(raw_body) <= _SHORT_BODY_BYTES else hashlib.sha256(raw_body).digest()
+            key = (scope["method"], scope["path"], scope.get("query_string", b""), tuple(scope["headers"]),
+                   body_key, id(resolved), getattr(scenario, "name", None), getattr(scenario, "source", None))
+            with self._lock:
+                shape = self._shapes.get(key)
+            if shape is not None and shape[0] is resolved:  # ``resolved`` is kept alive there: its id is its own
+                entry = dict(shape[1])
+                entry["time"], entry["status"] = self._iso(now), status
+                entry["durationMs"] = round((time.monotonic() - started) * 1000, 3)
+                return Summary(entry, shape[2])
+        summary = summarize_request(
+            method=str(scope["method"]), path=str(scope["path"]), query_string=scope.get("query_string", b""),
+            headers=scope["headers"], raw_body=raw_body, status=status,
+            duration_ms=(time.monotonic() - started) * 1000, recorded_at=now,
+            configured_secrets=self._secrets, note=_note(resolved), scenario=scenario,
+            action=model_and_action(str(scope["path"])),
+        )
+        if key is not None:
+            with self._lock:
+                self._shapes[key] = (resolved, summary.entry, summary.size)
+                while len(self._shapes) > _MEMO_ENTRIES:
+                    self._shapes.popitem(last=False)
+        return summary
+
+    def _iso(self, now: float) -> str:
+        """``datetime.isoformat(timespec="milliseconds")`` in UTC, the date part formatted once a second."""
+        second = int(now)
+        if self._second[0] != second:
+            self._second = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+        return f"{self._second[1]}.{int((now - second) * 1000):03d}+00:00"
 
     async def add(self, summary: Summary) -> None:
         entry = SizedEntry(summary.entry)
@@ -61,13 +118,21 @@ class Journal:
 def journal_of(runtime: Runtime) -> Journal:
     journal: Journal | None = runtime.extensions.get("journal")
     if journal is None:
-        journal = runtime.extensions.setdefault("journal", Journal(state_of(runtime)))
+        secrets = (*runtime.settings.api_keys, *runtime.settings.admin_keys)
+        journal = runtime.extensions.setdefault("journal", Journal(state_of(runtime), secrets))
     return journal
 
 
 def note_request(scope: Scope, image_request: ImageRequest) -> None:
-    """Called by the generate path: what the request resolved to."""
-    scope[NOTE_KEY] = {
+    """Called by the generate path: what the request resolved to (a repeated body resolves to the same
+    object, which is what lets the journal reuse its summary)."""
+    scope[NOTE_KEY] = image_request
+
+
+def _note(image_request: ImageRequest | None) -> dict[str, Any] | None:
+    if image_request is None:
+        return None
+    return {
         "model": image_request.profile.model_id, "imageSize": image_request.image_size,
         "aspectRatio": image_request.aspect_ratio, "prompt": image_request.prompt,
         "responseModalities": list(image_request.modalities), "body": image_request.body,
@@ -103,7 +168,8 @@ class JournalMiddleware:
             if runtime is None:
                 return
             try:
-                await journal_of(runtime).add(_record(scope, b"".join(chunks), status or 500, started, runtime))
+                journal = journal_of(runtime)
+                await journal.add(journal.entry_for(scope, b"".join(chunks), status or 500, started))
             except Exception as exc:  # recording runs before the last byte: it must never break the answer
                 # The type only: an exception's text could quote the request, keys included.
                 log.error("journal: could not record %s %s (%s)", scope.get("method"), scope.get("path"),
@@ -122,18 +188,6 @@ class JournalMiddleware:
         finally:
             if not recorded:
                 await record()
-
-
-def _record(scope: Scope, raw_body: bytes, status: int, started: float, runtime: Runtime) -> Summary:
-    path = str(scope["path"])
-    settings = runtime.settings
-    return summarize_request(
-        method=str(scope["method"]), path=path, query_string=scope.get("query_string", b""),
-        headers=scope["headers"], raw_body=raw_body, status=status,
-        duration_ms=(time.monotonic() - started) * 1000, recorded_at=time.time(),
-        configured_secrets=(*settings.api_keys, *settings.admin_keys), note=scope.get(NOTE_KEY),
-        scenario=scope.get("gemini_mock.scenario"), action=model_and_action(path),
-    )
 
 
 async def _list(request: Request) -> Response:
