@@ -22,13 +22,14 @@ from mock_server.api.models import get_model, list_models, resolve_model
 from mock_server.api.streaming import label_stream_error, stream_generate_content
 from mock_server.api.vertex.routes import routes as vertex_routes
 from mock_server.instrument.admin import admin_routes
-from mock_server.instrument.admin_guard import AdminGuardMiddleware
-from mock_server.instrument.journal import JournalMiddleware
+from mock_server.instrument.admin_guard import ADMIN_PREFIX, admin_gate
+from mock_server.instrument.journal import record_exchange
 from mock_server.instrument.replay import ReplayMiddleware
 from mock_server.instrument.scenarios import ScenarioFault, fault_response
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.settings import Settings
 from mock_server.web.errors import ApiError, GuardMiddleware, error_response
+from mock_server.web.front import Front
 from mock_server.web.http import check_version, require_key
 from mock_server.web.log_redaction import install_log_redaction
 from schemas import ModelProfile
@@ -101,15 +102,17 @@ class _AppState(State):
 
 
 class _App(Starlette):
-    """Starlette with two thin layers of our own instead of Starlette's two plus the guard: outermost the
-    guard (a crash anywhere becomes Google's 500 envelope), innermost the same class with the exception
-    handlers (so the journal and replay layers between them see every answer's real status)."""
+    """Starlette with two thin layers of our own instead of Starlette's two: outermost the front (the
+    admin gate, the journal and the guard: ``web/front.py``), innermost the exception handlers around the
+    router (so the front and the optional replay and defect layers see every answer's real status)."""
+
+    admin_keys: tuple[str, ...] = ()
 
     def build_middleware_stack(self) -> ASGIApp:
         app: ASGIApp = GuardMiddleware(self.router, self.exception_handlers)
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
-        return GuardMiddleware(app)
+        return Front(app, observer=record_exchange, gates={ADMIN_PREFIX: admin_gate(self.admin_keys)})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -125,8 +128,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *batch_routes(),
         *interactions.routes(),
     ]
-    middleware = [Middleware(JournalMiddleware),
-                  Middleware(AdminGuardMiddleware, settings.admin_keys or settings.api_keys)]
+    middleware: list[Middleware] = []
     if settings.replay_dir:
         middleware.append(Middleware(ReplayMiddleware, settings.replay_dir, settings.replay_miss))
     if settings.defect:
@@ -138,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, ScenarioFault: fault_response},
         middleware=middleware,
     )
+    app.admin_keys = settings.admin_keys or settings.api_keys
     app.router.redirect_slashes = False  # Google answers /v1beta/files/ with a 404 envelope, not a 307
     install_log_redaction((*settings.api_keys, *settings.admin_keys))
     app.state = _AppState(settings, Runtime.create(settings))

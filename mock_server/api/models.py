@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import lru_cache
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,8 +29,21 @@ def served_profile(model_id: str, settings: Settings | None) -> ModelProfile | N
     """The profile of a model id Google served on ``settings.as_of`` (any known id without settings)."""
     if settings is None:
         return load_profile_book().get(model_id)
-    day = date.fromisoformat(settings.as_of) if settings.as_of else None
-    return load_profile_book().served(model_id, day, settings.announced_shutdowns == "apply")
+    return _served(model_id, settings.as_of, settings.announced_shutdowns == "apply")
+
+
+@lru_cache(maxsize=512)
+def _served(model_id: str, as_of: str | None, apply_announced: bool) -> ModelProfile | None:
+    # A pure function of its arguments (the catalogue is loaded once): every request names a model,
+    # and reading a lifecycle parses its dates.
+    day = date.fromisoformat(as_of) if as_of else None
+    return load_profile_book().served(model_id, day, apply_announced)
+
+
+@lru_cache(maxsize=512)
+def _serves(model_id: str, method: str) -> bool:
+    profile = load_profile_book().get(model_id)
+    return profile is not None and method in profile.resource["supportedGenerationMethods"] + ["streamGenerateContent"]
 
 
 def resolve_model(name: str, version: str, method: str, settings: Settings | None = None) -> ModelProfile:
@@ -39,7 +53,7 @@ def resolve_model(name: str, version: str, method: str, settings: Settings | Non
     """
     model_id = name.removeprefix("models/")
     profile = served_profile(model_id, settings)
-    if profile is None or method not in profile.resource["supportedGenerationMethods"] + ["streamGenerateContent"]:
+    if profile is None or not _serves(profile.model_id, method):
         # The streaming method is named generateContent in this text too (obs. 9).
         named = "generateContent" if method == "streamGenerateContent" else method
         error = ApiError.named("model_not_found", model=model_id, version=version, method=named)

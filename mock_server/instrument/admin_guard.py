@@ -13,14 +13,15 @@ The admin surface reads other clients' prompts and changes what every client get
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from mock_server.web.auth import authenticate
-from mock_server.web.errors import ApiError, send_error
+from mock_server.web.errors import ApiError
 
-__all__ = ["ADMIN_PREFIX", "AdminGuardMiddleware", "admin_refusal"]
+__all__ = ["ADMIN_PREFIX", "admin_gate", "admin_refusal"]
 
 ADMIN_PREFIX = "/_mock/"
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -60,17 +61,10 @@ def admin_refusal(scope: Scope, keys: tuple[str, ...]) -> ApiError | None:
     return None
 
 
-class AdminGuardMiddleware:
-    """Refuses ``/_mock/`` requests that ``admin_refusal`` refuses; API paths pass untouched."""
+def admin_gate(keys: tuple[str, ...]) -> Callable[[Scope], ApiError | None]:
+    """The front's gate for ``ADMIN_PREFIX`` (``web/front.py``): ``admin_refusal`` with these keys."""
 
-    def __init__(self, app: ASGIApp, keys: tuple[str, ...] = ()) -> None:
-        self.app = app
-        self.keys = keys
+    def gate(scope: Scope) -> ApiError | None:
+        return admin_refusal(scope, keys)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and str(scope["path"]).startswith(ADMIN_PREFIX):
-            refusal = admin_refusal(scope, self.keys)
-            if refusal is not None:
-                await send_error(send, refusal)
-                return
-        await self.app(scope, receive, send)
+    return gate

@@ -1,9 +1,10 @@
 """The request journal: what the fake received, keys redacted, bounded in memory.
 
-``JournalMiddleware`` records every API request (admin ``/_mock/`` paths excepted) with its
-response status; the generate path adds what it resolved (model, image size, aspect ratio, prompt)
-and the scenario applied. Each entry is a bounded, already-redacted summary built when the request
-is recorded (``journal_summary.py``: image data as size and digest, long strings cut with a marker);
+``record_exchange``, the observer of the app's front (``web/front.py``), records every API request
+(admin ``/_mock/`` paths excepted) with its response status; the generate path adds what it resolved
+(model, image size, aspect ratio, prompt) and the scenario applied. Each entry is a bounded,
+already-redacted summary built when the request is recorded (``journal_summary.py``: image data as
+size and digest, long strings cut with a marker);
 the store drops its oldest entries past ``journal_size`` entries (the memory store also past
 ``journal_max_bytes`` bytes). ``GET /_mock/requests`` lists the entries (oldest first, filters
 ``model``, ``limit``), ``DELETE /_mock/requests`` empties the journal.
@@ -23,15 +24,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from mock_server.answer.validation import ImageRequest
-from mock_server.instrument.journal_summary import SizedEntry, Summary, summarize_request
+from mock_server.instrument.journal_summary import SizedEntry, summarize_request
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.state import StateStore, StateUnavailable, state_of, warn_degraded
 from mock_server.web.http import model_and_action
 
-__all__ = ["Journal", "JournalMiddleware", "journal_of", "note_request", "routes"]
+__all__ = ["Journal", "journal_of", "note_request", "record_exchange", "routes"]
 
 log = logging.getLogger("gemini_mock.journal")
 
@@ -62,8 +63,15 @@ class Journal:
         self._lock = threading.Lock()
         self._second = (0, "")
 
-    def entry_for(self, scope: Scope, raw_body: bytes, status: int, started: float) -> Summary:
-        """The redacted, bounded entry of one request (without its ``id``)."""
+    async def record(self, scope: Scope, raw_body: bytes, status: int, started: float) -> None:
+        entry = self.entry_for(scope, raw_body, status, started)
+        try:
+            await self._store.journal_append_async(json.dumps(entry) if self._store.shared else entry)
+        except StateUnavailable as exc:  # the API keeps answering; the log says what is missing
+            warn_degraded("journal", exc)
+
+    def entry_for(self, scope: Scope, raw_body: bytes, status: int, started: float) -> SizedEntry:
+        """The redacted, bounded entry of one request (without its ``id``), knowing its size."""
         now = time.time()
         resolved = scope.get(NOTE_KEY)
         scenario = scope.get(SCENARIO_KEY)
@@ -75,10 +83,11 @@ class Journal:
             with self._lock:
                 shape = self._shapes.get(key)
             if shape is not None and shape[0] is resolved:  # ``resolved`` is kept alive there: its id is its own
-                entry = dict(shape[1])
+                entry = SizedEntry(shape[1])
+                entry.size = shape[2]
                 entry["time"], entry["status"] = self._iso(now), status
                 entry["durationMs"] = round((time.monotonic() - started) * 1000, 3)
-                return Summary(entry, shape[2])
+                return entry
         summary = summarize_request(
             method=str(scope["method"]), path=str(scope["path"]), query_string=scope.get("query_string", b""),
             headers=scope["headers"], raw_body=raw_body, status=status,
@@ -91,7 +100,9 @@ class Journal:
                 self._shapes[key] = (resolved, summary.entry, summary.size)
                 while len(self._shapes) > _MEMO_ENTRIES:
                     self._shapes.popitem(last=False)
-        return summary
+        entry = SizedEntry(summary.entry)
+        entry.size = summary.size
+        return entry
 
     def _iso(self, now: float) -> str:
         """``datetime.isoformat(timespec="milliseconds")`` in UTC, the date part formatted once a second."""
@@ -99,14 +110,6 @@ class Journal:
         if self._second[0] != second:
             self._second = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
         return f"{self._second[1]}.{int((now - second) * 1000):03d}+00:00"
-
-    async def add(self, summary: Summary) -> None:
-        entry = SizedEntry(summary.entry)
-        entry.size = summary.size
-        try:
-            await self._store.journal_append_async(json.dumps(entry) if self._store.shared else entry)
-        except StateUnavailable as exc:  # the API keeps answering; the log says what is missing
-            warn_degraded("journal", exc)
 
     def entries(self) -> list[dict[str, Any]]:
         return list(self._store.journal_entries())
@@ -139,55 +142,18 @@ def _note(image_request: ImageRequest | None) -> dict[str, Any] | None:
     }
 
 
-class JournalMiddleware:
-    """Records each API request and its status into the app's journal."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or str(scope["path"]).startswith(ADMIN_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        started = time.monotonic()
-        chunks: list[bytes] = []
-        status: int | None = None
-
-        async def recording_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                chunks.append(message.get("body", b""))
-            return message
-
-        recorded = False
-
-        async def record() -> None:
-            nonlocal recorded
-            recorded = True
-            runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
-            if runtime is None:
-                return
-            try:
-                journal = journal_of(runtime)
-                await journal.add(journal.entry_for(scope, b"".join(chunks), status or 500, started))
-            except Exception as exc:  # recording runs before the last byte: it must never break the answer
-                # The type only: an exception's text could quote the request, keys included.
-                log.error("journal: could not record %s %s (%s)", scope.get("method"), scope.get("path"),
-                          type(exc).__name__)
-
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            elif message["type"] == "http.response.body" and not message.get("more_body") and not recorded:
-                await record()  # before the last byte goes out: a client that has its answer finds it listed
-            await send(message)
-
-        try:
-            await self.app(scope, recording_receive, recording_send)
-        finally:
-            if not recorded:
-                await record()
+async def record_exchange(scope: Scope, raw_body: bytes, status: int, started: float) -> None:
+    """The front's observer (``web/front.py``): records each API request (admin paths excepted)."""
+    if str(scope["path"]).startswith(ADMIN_PREFIX):
+        return
+    runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+    if runtime is None:
+        return
+    try:
+        await journal_of(runtime).record(scope, raw_body, status, started)
+    except Exception as exc:  # recording runs before the last byte: it must never break the answer
+        # The type only: an exception's text could quote the request, keys included.
+        log.error("journal: could not record %s %s (%s)", scope.get("method"), scope.get("path"), type(exc).__name__)
 
 
 async def _list(request: Request) -> Response:

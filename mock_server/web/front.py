@@ -1,0 +1,106 @@
+"""The fake's outermost layer: one wrapper around each whole exchange.
+
+Three things need to see every request from outside the app, and each used to be its own ASGI layer
+(one more coroutine and one more wrapped ``send`` per message, on every request):
+
+- the **guard**: whatever escapes the app becomes Google's 500 envelope, never a traceback;
+- **gates**: a path prefix whose requests a check may refuse before routing (the admin surface);
+- the **observer**: told once per exchange what was read, the status and when it started (the journal),
+  before the last byte goes out, so a client that has its answer finds its request recorded.
+
+The app's exception handlers stay innermost (``GuardMiddleware`` around the router), so the observer
+and any middleware between see an error answer as the response it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server.web.errors import ApiError, send_error
+
+__all__ = ["Front", "Gate", "Observer"]
+
+log = logging.getLogger("gemini_mock")
+
+Gate = Callable[[Scope], ApiError | None]
+"""Why a request under the gate's prefix is refused, or None to let it through."""
+Observer = Callable[[Scope, bytes, int, float], Awaitable[None]]
+"""Called once per exchange with (scope, body read, status, ``time.monotonic()`` at the start)."""
+
+
+class _Exchange:
+    """One request's receive and send, noting what the observer needs on the way through."""
+
+    __slots__ = ("_receive", "_send", "chunks", "observed", "observer", "scope", "started", "status")
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send, observer: Observer | None) -> None:
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self.observer = observer
+        self.chunks: list[bytes] = []
+        self.status: int | None = None
+        self.observed = observer is None
+        self.started = time.monotonic()
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.chunks.append(message.get("body", b""))
+        return message
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = int(message["status"])
+        elif not self.observed and not message.get("more_body"):
+            await self.observe()  # before the last byte goes out
+        await self._send(message)
+
+    async def observe(self) -> None:
+        self.observed = True
+        assert self.observer is not None
+        body = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+        try:
+            await self.observer(self.scope, body, self.status or 500, self.started)
+        except Exception as exc:  # observing must never break the answer
+            # The type only: an exception's text could quote the request, keys included.
+            log.error("could not record %s %s (%s)", self.scope.get("method"), self.scope.get("path"),
+                      type(exc).__name__)
+
+
+class Front:
+    """Outermost: gates, the observer and the guard, in one wrapper per request."""
+
+    def __init__(self, app: ASGIApp, observer: Observer | None = None, gates: Mapping[str, Gate] | None = None) -> None:
+        self.app = app
+        self.observer = observer
+        self.gates = tuple((gates or {}).items())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = str(scope["path"])
+        for prefix, gate in self.gates:
+            if path.startswith(prefix):
+                refusal = gate(scope)
+                if refusal is not None:
+                    await send_error(send, refusal)
+                    return
+        exchange = _Exchange(scope, receive, send, self.observer)
+        try:
+            await self.app(scope, exchange.receive, exchange.send)
+        except ClientDisconnect:
+            log.debug("client disconnected before its request was read")  # nobody left to answer
+        except Exception:
+            log.exception("unhandled error")  # to our log only; the client sees the envelope
+            if exchange.status is None:
+                await send_error(exchange.send, ApiError.named("internal"))
+        finally:
+            if not exchange.observed:
+                await exchange.observe()
