@@ -28,8 +28,8 @@ from mock_server.instrument.replay import ReplayMiddleware
 from mock_server.instrument.scenarios import ScenarioFault, fault_response
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.settings import Settings
-from mock_server.web.errors import ApiError, GuardMiddleware, error_response
-from mock_server.web.front import Front
+from mock_server.web.errors import ApiError, error_response
+from mock_server.web.front import ExceptionLayer, Front
 from mock_server.web.http import check_version, require_key
 from mock_server.web.log_redaction import install_log_redaction
 from schemas import ModelProfile
@@ -109,7 +109,7 @@ class _App(Starlette):
     admin_keys: tuple[str, ...] = ()
 
     def build_middleware_stack(self) -> ASGIApp:
-        app: ASGIApp = GuardMiddleware(self.router, self.exception_handlers)
+        app: ASGIApp = ExceptionLayer(self.router, self.exception_handlers)
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
         return Front(app, observer=record_exchange, gates={ADMIN_PREFIX: admin_gate(self.admin_keys)})
