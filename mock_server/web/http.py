@@ -47,8 +47,9 @@ def require_key(request: Request) -> str:
 
 async def read_body(request: Request) -> bytes:
     """The whole body, refusing (without buffering it) anything over the size limit."""
-    if hasattr(request, "_body"):  # read before (Starlette keeps it there too)
-        return request._body
+    body: bytes | None = request.__dict__.get("_body")  # read before (Starlette keeps it there too);
+    if body is not None:  # hasattr() would raise and catch an AttributeError on every first read
+        return body
     limit = settings_of(request).max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
