@@ -17,7 +17,7 @@ from mock_server.web.errors import ApiError, raw_json_headers
 
 __all__ = [
     "API_VERSIONS", "PiecesResponse", "check_version", "json_bytes_response", "json_response", "model_and_action",
-    "next_page_token", "page_of", "page_request", "read_body", "require_key",
+    "next_page_token", "page_of", "page_request", "pretty_json", "read_body", "require_key",
 ]
 
 API_VERSIONS = ("v1beta", "v1", "v1alpha")
@@ -127,9 +127,15 @@ def json_bytes_response(pieces: Iterable[bytes], status_code: int = 200,
     return PiecesResponse([*pieces, b"\n"], status_code=status_code, headers=headers)
 
 
+def pretty_json(document: Any) -> bytes:
+    """A JSON document pretty-printed with two-space indentation, as Google's front end prints it
+    (the pure-Python encoder: worth remembering for an answer given again)."""
+    return json.dumps(document, indent=2, ensure_ascii=False).encode()
+
+
 def json_response(document: Any) -> Response:
-    """A small JSON document, pretty-printed with two-space indentation as Google's front end does."""
-    return json_bytes_response([json.dumps(document, indent=2, ensure_ascii=False).encode()])
+    """A small JSON document, pretty-printed as Google's front end does."""
+    return json_bytes_response([pretty_json(document)])
 
 
 def page_request(request: Request, default_size: int, max_size: int) -> tuple[int, int]:
