@@ -2,7 +2,7 @@
 
 ``gemini-mock serve --defect NAME`` wraps the fake in ``apply_defect(app, NAME)``. Each defect rewrites
 the fake's ``:generateContent`` responses the way a buggy relay would, so the contract suite can be
-shown to catch it (tests/test_contract_defects.py). Never enabled unless asked for.
+shown to catch it (tests/contract_tests/checks/test_contract_defects.py). Never enabled unless asked for.
 """
 
 from __future__ import annotations
