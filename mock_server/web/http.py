@@ -51,9 +51,6 @@ async def read_body(request: Request) -> bytes:
     if body is not None:  # hasattr() would raise and catch an AttributeError on every first read
         return body
     limit = settings_of(request).max_body_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise ApiError.named("payload_too_large", limit=limit)
     chunks: list[bytes] = []
     size = 0
     # Straight from receive, not through Request.stream(): one await per message, no generator.
@@ -68,6 +65,10 @@ async def read_body(request: Request) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
+        if len(chunks) == 1:  # more to come: a declared length over the limit is refused before it is read
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise ApiError.named("payload_too_large", limit=limit)
     body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     request._body = body  # what Request.body() and Request.stream() return from now on
     return body
