@@ -146,3 +146,16 @@ def test_a_declared_length_over_the_limit_is_refused_before_the_rest_is_read() -
     asyncio.run(app(scope, receive, send))
     assert messages[0]["status"] == 400 and b"payload size exceeds" in messages[1]["body"]  # type: ignore[operator]
     assert reads == [1]
+
+
+def test_served_fake_says_it_is_googles_front_end() -> None:
+    """Over a real socket the fake answers with ``Server: scaffolding on HTTPServer2`` as Google does
+    (captures, obs. 30), not ``uvicorn``."""
+    import httpx
+
+    from mock_server.testing import serve_in_thread
+
+    with serve_in_thread(Settings()) as server:
+        answer = httpx.get(f"{server.base_url}/v1beta/models", headers={"x-goog-api-key": "k"})
+    assert answer.status_code == 200
+    assert answer.headers.get_list("server") == ["scaffolding on HTTPServer2"] and "date" in answer.headers
