@@ -101,7 +101,10 @@ class Journal:
         shape, size = self.shape_of(scope, raw_body)
         recorded = _Recorded(shape, size, time.time(), status, (time.monotonic() - started) * 1000)
         try:
-            await self._store.journal_append_async(json.dumps(recorded.entry()) if self._store.shared else recorded)
+            if self._store.shared:
+                await self._store.journal_append_async(json.dumps(recorded.entry()))
+            else:  # a store of this process: no coroutine to append to a list
+                self._store.journal_append(recorded)
         except StateUnavailable as exc:  # the API keeps answering; the log says what is missing
             warn_degraded("journal", exc)
 

@@ -98,7 +98,8 @@ async def select_scenario(request: Request, image_request: ImageRequest) -> Scen
         if marker:
             chosen = lookup(marker.group(1), "prompt")
         else:
-            fired = await rules_of(runtime_of(request)).pick(request, image_request)
+            book = rules_of(runtime_of(request))
+            fired = await book.pick(request, image_request) if book.may_fire() else None
             if fired is not None:
                 rule_name, name, params = fired
                 chosen = lookup(name, f"rule:{rule_name}", params)
