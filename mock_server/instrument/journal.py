@@ -5,8 +5,8 @@
 (model, image size, aspect ratio, prompt) and the scenario applied. Each entry is a bounded,
 already-redacted summary built when the request is recorded (``journal_summary.py``: image data as
 size and digest, long strings cut with a marker);
-the store drops its oldest entries past ``journal_size`` entries (the memory store also past
-``journal_max_bytes`` bytes). ``GET /_mock/requests`` lists the entries (oldest first, filters
+the store drops its oldest entries past ``journal_size`` entries or ``journal_max_bytes`` bytes.
+``GET /_mock/requests`` lists the entries (oldest first, filters
 ``model``, ``limit``), ``DELETE /_mock/requests`` empties the journal.
 """
 
