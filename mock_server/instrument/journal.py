@@ -30,7 +30,7 @@ from mock_server.answer.validation import ImageRequest
 from mock_server.instrument.journal_summary import SizedEntry, summarize_request
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.state import StateStore, StateUnavailable, state_of, warn_degraded
-from mock_server.web.http import model_and_action
+from mock_server.web.http import action_of, model_and_action
 
 __all__ = ["Journal", "journal_of", "note_request", "record_exchange", "routes"]
 
@@ -93,7 +93,7 @@ class Journal:
             headers=scope["headers"], raw_body=raw_body, status=status,
             duration_ms=(time.monotonic() - started) * 1000, recorded_at=now,
             configured_secrets=self._secrets, note=_note(resolved), scenario=scenario,
-            action=model_and_action(str(scope["path"])),
+            action=(model_and_action(str(scope["path"]))[0], action_of(str(scope["method"]), str(scope["path"]))),
         )
         if key is not None:
             with self._lock:
