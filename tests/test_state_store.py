@@ -166,7 +166,7 @@ def test_a_journal_that_cannot_record_never_breaks_the_answer(monkeypatch: pytes
     def broken(*_args: object) -> None:
         raise RuntimeError("secret-looking text that must not reach the log")
 
-    monkeypatch.setattr(journal, "_record", broken)
+    monkeypatch.setattr(journal.Journal, "shape_of", broken)
     with caplog.at_level(logging.ERROR, logger="gemini_mock.journal"):
         answer = InProcess().generate("gemini-2.5-flash-image", text_request("still answered"))
     assert answer.status_code == 200 and answer.json()["candidates"]

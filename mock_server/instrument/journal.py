@@ -27,7 +27,7 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from mock_server.answer.validation import ImageRequest
-from mock_server.instrument.journal_summary import SizedEntry, summarize_request
+from mock_server.instrument.journal_summary import summarize_request
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.state import StateStore, StateUnavailable, state_of, warn_degraded
 from mock_server.web.http import action_of, model_and_action
@@ -46,14 +46,49 @@ _SHORT_BODY_BYTES = 1024  # a body up to this size is its own memo key; a longer
 _MEMO_ENTRIES = 256
 
 
+class _Recorded:
+    """One request in a store of this process: the summary of its shape (shared by every repeat) with
+    its own time, status and duration, made a dict only when the journal is listed."""
+
+    __slots__ = ("duration_ms", "id", "recorded_at", "shape", "size", "status")
+
+    def __init__(self, shape: dict[str, Any], size: int, recorded_at: float, status: int, duration_ms: float) -> None:
+        self.shape = shape
+        self.size = size  # for the store's byte budget
+        self.recorded_at = recorded_at
+        self.status = status
+        self.duration_ms = duration_ms
+        self.id = 0  # the store numbers it
+
+    def entry(self) -> dict[str, Any]:
+        entry = dict(self.shape)  # its keys in the summary's order, ``id`` last
+        entry["time"] = _iso(self.recorded_at)
+        entry["status"], entry["durationMs"] = self.status, round(self.duration_ms, 3)
+        if self.id:
+            entry["id"] = self.id
+        return entry
+
+
+_second = (0, "")
+
+
+def _iso(now: float) -> str:
+    """``datetime.isoformat(timespec="milliseconds")`` in UTC, the date part formatted once a second."""
+    global _second
+    second = int(now)
+    if _second[0] != second:
+        _second = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{_second[1]}.{int((now - second) * 1000):03d}+00:00"
+
+
 class Journal:
     """The journal of one app, kept in its state store (docs/scaling.md). Entries are summaries built
     when recorded (``journal_summary.py``); a store of this process keeps them as they are (with their
     size, for its byte budget), a shared store as JSON text any worker or replica can list.
 
     A summary is a pure function of the request's parts, and clients send the same request again and
-    again: the redacted summary of each recent request shape is remembered, and a repeated request's
-    entry is a copy of it with its own time, status and duration (the walk and the redaction, a third
+    again: the redacted summary of each recent request *shape* is remembered, and a repeated request is
+    recorded as that shape with its own time, status and duration (the walk and the redaction, a third
     of a small request's cost, run once per shape)."""
 
     def __init__(self, store: StateStore, configured_secrets: tuple[str, ...] = ()) -> None:
@@ -61,18 +96,18 @@ class Journal:
         self._secrets = configured_secrets
         self._shapes: OrderedDict[tuple[Any, ...], tuple[Any, dict[str, Any], int]] = OrderedDict()
         self._lock = threading.Lock()
-        self._second = (0, "")
 
     async def record(self, scope: Scope, raw_body: bytes, status: int, started: float) -> None:
-        entry = self.entry_for(scope, raw_body, status, started)
+        shape, size = self.shape_of(scope, raw_body)
+        recorded = _Recorded(shape, size, time.time(), status, (time.monotonic() - started) * 1000)
         try:
-            await self._store.journal_append_async(json.dumps(entry) if self._store.shared else entry)
+            await self._store.journal_append_async(json.dumps(recorded.entry()) if self._store.shared else recorded)
         except StateUnavailable as exc:  # the API keeps answering; the log says what is missing
             warn_degraded("journal", exc)
 
-    def entry_for(self, scope: Scope, raw_body: bytes, status: int, started: float) -> SizedEntry:
-        """The redacted, bounded entry of one request (without its ``id``), knowing its size."""
-        now = time.time()
+    def shape_of(self, scope: Scope, raw_body: bytes) -> tuple[dict[str, Any], int]:
+        """The redacted, bounded summary of a request without its time, status and duration, and its
+        approximate size: remembered for the request shapes seen last."""
         resolved = scope.get(NOTE_KEY)
         scenario = scope.get(SCENARIO_KEY)
         key: tuple[Any, ...] | None = None
@@ -83,15 +118,10 @@ class Journal:
             with self._lock:
                 shape = self._shapes.get(key)
             if shape is not None and shape[0] is resolved:  # ``resolved`` is kept alive there: its id is its own
-                entry = SizedEntry(shape[1])
-                entry.size = shape[2]
-                entry["time"], entry["status"] = self._iso(now), status
-                entry["durationMs"] = round((time.monotonic() - started) * 1000, 3)
-                return entry
+                return shape[1], shape[2]
         summary = summarize_request(
             method=str(scope["method"]), path=str(scope["path"]), query_string=scope.get("query_string", b""),
-            headers=scope["headers"], raw_body=raw_body, status=status,
-            duration_ms=(time.monotonic() - started) * 1000, recorded_at=now,
+            headers=scope["headers"], raw_body=raw_body, status=None, duration_ms=0.0, recorded_at=0.0,
             configured_secrets=self._secrets, note=_note(resolved), scenario=scenario,
             action=(model_and_action(str(scope["path"]))[0], action_of(str(scope["method"]), str(scope["path"]))),
         )
@@ -100,19 +130,10 @@ class Journal:
                 self._shapes[key] = (resolved, summary.entry, summary.size)
                 while len(self._shapes) > _MEMO_ENTRIES:
                     self._shapes.popitem(last=False)
-        entry = SizedEntry(summary.entry)
-        entry.size = summary.size
-        return entry
-
-    def _iso(self, now: float) -> str:
-        """``datetime.isoformat(timespec="milliseconds")`` in UTC, the date part formatted once a second."""
-        second = int(now)
-        if self._second[0] != second:
-            self._second = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
-        return f"{self._second[1]}.{int((now - second) * 1000):03d}+00:00"
+        return summary.entry, summary.size
 
     def entries(self) -> list[dict[str, Any]]:
-        return list(self._store.journal_entries())
+        return [entry.entry() if isinstance(entry, _Recorded) else entry for entry in self._store.journal_entries()]
 
     def clear(self) -> int:
         return self._store.journal_clear()

@@ -41,12 +41,6 @@ class SummaryLimits:
     max_parse_bytes: int = 1024 * 1024  # raw bodies larger than this are not parsed for the journal
 
 
-class SizedEntry(dict[str, Any]):
-    """A journal entry that knows its approximate JSON size, for a store's byte budget."""
-
-    size: int = 0
-
-
 @dataclass(frozen=True)
 class Summary:
     entry: dict[str, Any]

@@ -163,9 +163,13 @@ class RuleBook:
         """(rule name, scenario name, params) of the first rule that matches and fires."""
         try:
             for _attempt in range(5):  # another process may change the rules between read and fire
-                if await self._store.rules_version_async() != self._parsed[0]:
+                # A store of this process answers at once: no coroutine per request to learn nothing changed.
+                stored = await self._store.rules_version_async() if self._store.shared else self._store.rules_version()
+                if stored != self._parsed[0]:
                     self._reload()
                 version, rules = self._parsed
+                if not rules:
+                    return None
                 candidates = [(index, rule.limit(), rule.probability) for index, rule in enumerate(rules)
                               if rule.matches(request, image_request)]
                 if not candidates:
