@@ -13,6 +13,7 @@ import functools
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,6 +70,20 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
     return guarded
 
 
+def _use_wal(connection: sqlite3.Connection) -> None:
+    """Switch a new file to WAL. The switch takes the file exclusively and SQLite answers "database is
+    locked" at once, without waiting out the busy timeout, when workers open a fresh file together: try
+    again for a while (once the file is in WAL mode the pragma only reads it)."""
+    for attempt in range(200):
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or attempt == 199:
+                raise
+            time.sleep(0.01)
+
+
 class SqliteStore(AnswersAtOnce):
     shared = True
 
@@ -87,7 +102,7 @@ class SqliteStore(AnswersAtOnce):
             try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
                 connection = sqlite3.connect(self.path, isolation_level=None, timeout=10, check_same_thread=False)
-                connection.execute("PRAGMA journal_mode=WAL")
+                _use_wal(connection)
                 connection.execute("PRAGMA synchronous=OFF")
                 connection.executescript(_SCHEMA)
             except (OSError, sqlite3.Error) as exc:
