@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route, get_route_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server.allocator import limit_allocator_growth
@@ -28,8 +28,8 @@ from mock_server.instrument.replay import ReplayMiddleware
 from mock_server.instrument.scenarios import ScenarioFault, fault_response
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.settings import Settings
-from mock_server.web.errors import ApiError, GuardMiddleware, error_response
-from mock_server.web.front import Front
+from mock_server.web.errors import ApiError, error_response
+from mock_server.web.front import ExceptionLayer, Front
 from mock_server.web.http import check_version, require_key
 from mock_server.web.log_redaction import install_log_redaction
 from schemas import ModelProfile
@@ -90,6 +90,22 @@ class _ApiRoute(Route):
         self.app = app
 
 
+class _ModelRoute(_ApiRoute):
+    """``/{version}/models/{target:path}``, matched by splitting the path once instead of by the route's
+    regular expression (every generateContent request is matched here)."""
+
+    def __init__(self, endpoint: Callable[[Request], Awaitable[Response]], method: str) -> None:
+        super().__init__("/{version}/models/{target:path}", endpoint, method)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http":
+            version, marker, target = get_route_path(scope)[1:].partition("/models/")
+            if marker and version and "/" not in version:
+                child = {"endpoint": self.endpoint, "path_params": {"version": version, "target": target}}
+                return (Match.FULL if scope["method"] in (self.methods or ()) else Match.PARTIAL), child
+        return Match.NONE, {}
+
+
 class _AppState(State):
     """``app.state`` with ``settings`` and ``runtime`` as plain attributes. Starlette's ``State`` keeps
     its values in a dict behind ``__getattr__``, which Python calls only after an ordinary look-up
@@ -109,7 +125,7 @@ class _App(Starlette):
     admin_keys: tuple[str, ...] = ()
 
     def build_middleware_stack(self) -> ASGIApp:
-        app: ASGIApp = GuardMiddleware(self.router, self.exception_handlers)
+        app: ASGIApp = ExceptionLayer(self.router, self.exception_handlers)
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
         return Front(app, observer=record_exchange, gates={ADMIN_PREFIX: admin_gate(self.admin_keys)})
@@ -119,9 +135,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     # The router tries routes in order: the busiest first (the paths do not overlap).
     routes = [
-        _ApiRoute("/{version}/models/{target:path}", model_action, "POST"),
+        _ModelRoute(model_action, "POST"),
         _ApiRoute("/{version}/models", list_models, "GET"),
-        _ApiRoute("/{version}/models/{target:path}", get_model, "GET"),
+        _ModelRoute(get_model, "GET"),
         *admin_routes(),
         *files.routes(),
         *vertex_routes(),

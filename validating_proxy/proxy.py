@@ -29,7 +29,7 @@ from starlette.routing import Mount, Route
 
 from mock_server.answer.normalize import normalize
 from mock_server.instrument.forwarding import Exchange, Forwarder, closing, decoded_body
-from mock_server.web.errors import GuardMiddleware
+from mock_server.web.front import Front
 from mock_server.web.http import model_and_action
 from schemas import validator
 from schemas.wire.redaction import extract_api_key, redact_text, worth_redacting
@@ -161,7 +161,7 @@ def create_proxy(upstream: str) -> Starlette:
 
     app = Starlette(
         routes=[Route("/_mock/violations", violations, methods=["GET", "DELETE"]), Mount("/", app=forwarder)],
-        middleware=[Middleware(GuardMiddleware)], lifespan=closing(forwarder),
+        middleware=[Middleware(Front)], lifespan=closing(forwarder),
     )
     app.state.observer = observer
     return app

@@ -25,7 +25,7 @@ from mock_server.instrument.latency import simulate
 from mock_server.instrument.scenarios import apply_scenario
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.web.errors import ApiError
-from mock_server.web.http import json_bytes_response, json_response, read_body
+from mock_server.web.http import json_bytes_response, pretty_json, read_body
 from schemas import ModelProfile
 
 __all__ = ["count_tokens", "generate_content", "plan_document", "prepare", "rendered_for"]
@@ -54,29 +54,48 @@ async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, 
     flavour = flavour_of(request.scope)
     body = await read_body(request)
     version = str(request.path_params.get("version", "v1beta"))
-    cache_key = None
-    # Bodies that may reference uploaded files depend on server state: never served from the cache.
-    if flavour.cacheable and len(body) <= _CACHEABLE_BODY_BYTES and b"file" not in body:
-        # A short body is its own key (a dict hashes it in nanoseconds); a long one keys by digest.
-        digest = body if len(body) <= _SHORT_BODY_BYTES else hashlib.sha256(body).digest()
-        cache_key = (profile.model_id, version, digest)  # the version shows in a refusal's details
-        cached = runtime.planned.get(cache_key)
-        if isinstance(cached, ApiError):
-            raise cached.again()
-        if cached is not None:
-            image_request, reply = cached
-            return image_request, reply.with_changes(response_id=new_response_id())
+    # The version shows in a refusal's details.
+    key = _cache_key(flavour, body, "generateContent", profile.model_id, version)
+    cached = _recalled(runtime, key)
+    if cached is not None:
+        image_request, reply = cached
+        return image_request, reply.with_changes(response_id=new_response_id())
+    planned: tuple[ImageRequest, Reply] = await _remembered(
+        runtime, key, body, lambda: plan_document(runtime, profile, parse_json_body(body), flavour, version))
+    return planned
+
+
+def _cache_key(flavour: Flavour, body: bytes, *parts: str) -> tuple[Any, ...] | None:
+    """Where the outcome of ``body`` is remembered, or None when it must be worked out every time:
+    large bodies, and bodies that may reference uploaded files (their outcome depends on server state)."""
+    if not flavour.cacheable or len(body) > _CACHEABLE_BODY_BYTES or b"file" in body:
+        return None
+    # A short body is its own key (a dict hashes it in nanoseconds); a long one keys by digest.
+    return (*parts, flavour.name, body if len(body) <= _SHORT_BODY_BYTES else hashlib.sha256(body).digest())
+
+
+def _recalled(runtime: Runtime, key: tuple[Any, ...] | None) -> Any:
+    """The remembered outcome under ``key`` (a remembered refusal is raised again), or None."""
+    if key is None:
+        return None
+    cached = runtime.planned.get(key)
+    if isinstance(cached, ApiError):
+        raise cached.again()
+    return cached
+
+
+async def _remembered(runtime: Runtime, key: tuple[Any, ...] | None, body: bytes, work: Callable[[], _T]) -> _T:
+    """``work()``'s outcome, remembered under ``key``: a refusal too, its envelope encoded once."""
     try:
-        image_request, reply = await _off_loop_if_large(
-            body, lambda: plan_document(runtime, profile, parse_json_body(body), flavour, version))
+        outcome = await _off_loop_if_large(body, work)
     except ApiError as error:
-        if cache_key is not None:
+        if key is not None:
             error.encoded()  # once, shared by every copy answered from the cache
-            runtime.planned.put(cache_key, error.again())
+            runtime.planned.put(key, error.again())
         raise
-    if cache_key is not None:
-        runtime.planned.put(cache_key, (image_request, reply))
-    return image_request, reply
+    if key is not None:
+        runtime.planned.put(key, outcome)
+    return outcome
 
 
 def plan_document(
@@ -115,12 +134,20 @@ async def generate_content(request: Request, profile: ModelProfile) -> Response:
 
 
 async def count_tokens(request: Request, profile: ModelProfile) -> Response:
-    """Prompt tokens for ``contents`` or a whole ``generateContentRequest``, as Gemini mode sends."""
+    """Prompt tokens for ``contents`` or a whole ``generateContentRequest``, as Gemini mode sends; the
+    answer to a small body is remembered as encoded bytes, as a plan is."""
     runtime = runtime_of(request)
     flavour = flavour_of(request.scope)
     body = await read_body(request)
     version = flavour.gemini_version(str(request.path_params.get("version", "v1beta")))
-    return json_response(await _off_loop_if_large(body, lambda: _count(body, profile, runtime, flavour, version)))
+    key = _cache_key(flavour, body, "countTokens", profile.model_id, version)
+    encoded: bytes | None = _recalled(runtime, key)
+    if encoded is None:
+        def work() -> bytes:
+            return pretty_json(_count(body, profile, runtime, flavour, version))
+
+        encoded = await _remembered(runtime, key, body, work)
+    return json_bytes_response([encoded])
 
 
 def _count(body: bytes, profile: ModelProfile, runtime: Runtime, flavour: Flavour, version: str) -> dict[str, Any]:

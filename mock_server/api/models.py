@@ -16,7 +16,14 @@ from starlette.responses import Response
 from mock_server.runtime import runtime_of
 from mock_server.settings import Settings
 from mock_server.web.errors import ApiError
-from mock_server.web.http import check_version, json_response, next_page_token, page_request, require_key
+from mock_server.web.http import (
+    check_version,
+    json_bytes_response,
+    next_page_token,
+    page_request,
+    pretty_json,
+    require_key,
+)
 from schemas import ModelProfile, error_catalogue, load_profile_book
 
 __all__ = ["get_model", "list_models", "resolve_model", "served_profile"]
@@ -64,35 +71,52 @@ def resolve_model(name: str, version: str, method: str, settings: Settings | Non
     return profile
 
 
-def _resources(settings: Settings) -> list[dict[str, object]]:
-    """The Model resources ListModels shows, in the catalogue's (Google's) order."""
+@lru_cache(maxsize=64)
+def _listed(as_of: str | None, apply_announced: bool) -> tuple[dict[str, object], ...]:
     book = load_profile_book()
     listed = []
     for model_id in book.ids():
-        if served_profile(model_id, settings) is not None:
+        if _served(model_id, as_of, apply_announced) is not None:
             listed.append(book.profiles[model_id].resource)
     for alias, target in book.aliases.items():  # aliases are listed with their target's fields
-        if served_profile(alias, settings) is not None:
+        if _served(alias, as_of, apply_announced) is not None:
             listed.append(book.profiles[target].resource | {"name": f"models/{alias}"})
-    return listed
+    return tuple(listed)
+
+
+# The answers are pure functions of the date answered for and the page: encoded once each (the
+# pretty-printing encoder is pure Python), as Google's front end would serve them from a cache.
+@lru_cache(maxsize=256)
+def _page(as_of: str | None, apply_announced: bool, offset: int, page_size: int) -> bytes:
+    models = _listed(as_of, apply_announced)
+    body: dict[str, object] = {"models": list(models[offset:offset + page_size])}
+    if offset + page_size < len(models):
+        body["nextPageToken"] = next_page_token(offset + page_size)
+    return pretty_json(body)
+
+
+@lru_cache(maxsize=256)
+def _model(as_of: str | None, apply_announced: bool, model_id: str) -> bytes | None:
+    for resource in _listed(as_of, apply_announced):
+        if resource["name"] == f"models/{model_id}":
+            return pretty_json(resource)
+    return None
 
 
 async def list_models(request: Request) -> Response:
     check_version(request)
     require_key(request)
     offset, page_size = page_request(request, _DEFAULT_PAGE_SIZE, _MAX_PAGE_SIZE)
-    models = _resources(runtime_of(request).settings)
-    body: dict[str, object] = {"models": models[offset:offset + page_size]}
-    if offset + page_size < len(models):
-        body["nextPageToken"] = next_page_token(offset + page_size)
-    return json_response(body)
+    settings = runtime_of(request).settings
+    return json_bytes_response([_page(settings.as_of, settings.announced_shutdowns == "apply", offset, page_size)])
 
 
 async def get_model(request: Request) -> Response:
     version = check_version(request)
     require_key(request)
     model_id = str(request.path_params["target"]).removeprefix("models/")
-    for resource in _resources(runtime_of(request).settings):
-        if resource["name"] == f"models/{model_id}":
-            return json_response(resource)
-    raise ApiError.named("model_get_not_found", model=model_id, version=version)
+    settings = runtime_of(request).settings
+    encoded = _model(settings.as_of, settings.announced_shutdowns == "apply", model_id[:200])
+    if encoded is None:
+        raise ApiError.named("model_get_not_found", model=model_id, version=version)
+    return json_bytes_response([encoded])

@@ -35,8 +35,9 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from mock_server.answer.images import RenderedImage
 from mock_server.answer.reply import Reply, reply_document, shape_document, splice
@@ -225,7 +226,24 @@ async def stream_generate_content(request: Request, profile: ModelProfile) -> Re
     headers = {"vary": "Origin, X-Origin, Referer", "cache-control": "no-cache"}
     if sse:  # exactly as Google labels its SSE answers (obs. 2): no charset, an attachment
         headers |= {"content-type": SSE_CONTENT_TYPE, "content-disposition": "attachment"}
-    return StreamingResponse(body, media_type=SSE_CONTENT_TYPE if sse else JSON_CONTENT_TYPE, headers=headers)
+    response_type = _WaitingStream if delay.total > 0 or delay.first_chunk > 0 else _ImmediateStream
+    return response_type(body, media_type=SSE_CONTENT_TYPE if sse else JSON_CONTENT_TYPE, headers=headers)
+
+
+class _WaitingStream(StreamingResponse):
+    """A stream that waits between its events (simulated latency): Starlette's, which listens for the
+    client leaving in a task of its own and then stops waiting."""
+
+
+class _ImmediateStream(StreamingResponse):
+    """A stream with nothing to wait for, sent straight: no disconnect-listening task per request (a
+    client that left makes the server drop the rest, as it does for any answer)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.stream_response(send)
+        except OSError as exc:
+            raise ClientDisconnect() from exc
 
 
 def label_stream_error(request: Request, action: str, error: ApiError) -> None:

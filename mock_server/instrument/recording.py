@@ -23,7 +23,7 @@ from starlette.routing import Mount, Route
 
 from mock_server.instrument.cassettes import CassetteStore, SecretLeak, canonical_request
 from mock_server.instrument.forwarding import Exchange, Forwarder, closing
-from mock_server.web.errors import GuardMiddleware
+from mock_server.web.front import Front
 from schemas.wire.redaction import extract_api_key, redact_text, worth_redacting
 
 __all__ = ["Recorder", "add_record_command", "create_recorder"]
@@ -77,7 +77,7 @@ def create_recorder(upstream: str, cassettes: str, extra_secrets: tuple[str, ...
 
     app = Starlette(
         routes=[Route("/_mock/recorder", state, methods=["GET"]), Mount("/", app=forwarder)],
-        middleware=[Middleware(GuardMiddleware)], lifespan=closing(forwarder),
+        middleware=[Middleware(Front)], lifespan=closing(forwarder),
     )
     app.state.recorder = recorder
     return app

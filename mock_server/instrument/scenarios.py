@@ -12,9 +12,10 @@ streaming handler (``stream_plan``).
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from starlette.requests import Request
@@ -48,6 +49,7 @@ class Scenario:
     name: str
     spec: dict[str, Any]
     source: str  # "header", "prompt" or "rule:<name>"
+    params: str = "{}"  # a rule's parameters as canonical JSON: with ``name``, all ``spec`` depends on
 
     @property
     def kind(self) -> str:
@@ -76,7 +78,7 @@ def lookup(name: str, source: str, params: dict[str, Any] | None = None) -> Scen
     if spec is None:
         known = ", ".join(scenario_catalogue()["scenarios"])
         raise ApiError(400, "INVALID_ARGUMENT", f"Unknown mock scenario \"{name}\" ({source}). Known: {known}.")
-    return Scenario(name, {**spec, **(params or {})}, source)
+    return Scenario(name, {**spec, **(params or {})}, source, json.dumps(params, sort_keys=True) if params else "{}")
 
 
 @cache
@@ -144,7 +146,14 @@ async def apply_scenario(request: Request, image_request: ImageRequest, reply: R
 
 
 def error_for(scenario: Scenario, model_id: str) -> ApiError:
-    spec = scenario.spec
+    return _scenario_error(scenario.name, scenario.params, model_id).again()
+
+
+@lru_cache(maxsize=512)
+def _scenario_error(name: str, params: str, model_id: str) -> ApiError:
+    """An error scenario's answer, a pure function of the scenario and the model: built and encoded once
+    (a client retrying a scripted 429 meets it again and again)."""
+    spec = {**scenario_catalogue()["scenarios"][name], **json.loads(params)}
     retry_after = spec.get("retryAfterSeconds")
     values = {"model": model_id, "retry_after": retry_after}
     details = map_strings(spec.get("details", []), lambda text: text.format(**values))
@@ -154,6 +163,7 @@ def error_for(scenario: Scenario, model_id: str) -> ApiError:
         error = ApiError.named(spec["error"], details=details)
     if retry_after is not None:
         error.headers["retry-after"] = str(retry_after)
+    error.encoded()
     return error
 
 

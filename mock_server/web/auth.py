@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 
 from mock_server.web.errors import ApiError
 from schemas.wire.redaction import extract_api_key
 
 __all__ = ["authenticate"]
 
-def authenticate(headers: Mapping[str, str], query: Mapping[str, str], accepted: Iterable[str]) -> str:
+def authenticate(headers: Mapping[str, str], query: Mapping[str, str], accepted: Collection[str]) -> str:
     """The caller's key, or the error Google answers with (403 without a key, 400 for a wrong one)."""
     found = extract_api_key(headers, query)
     if found is None:
         raise ApiError.named("api_key_missing")
     key, _style = found
-    accepted_keys = tuple(accepted)
-    if accepted_keys and key not in accepted_keys:
+    if accepted and key not in accepted:
         raise ApiError.named("api_key_invalid", details=_invalid_key_details())
     return key
 

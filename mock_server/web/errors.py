@@ -5,20 +5,17 @@ Texts come from ``schemas/error_catalogue.json``; nothing here restates them.
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
-from collections.abc import Callable, Mapping
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Send
 
 from schemas import error_catalogue
 
 __all__ = [
-    "JSON_CONTENT_TYPE", "ApiError", "GuardMiddleware", "bad_request_details", "error_body", "error_response",
+    "JSON_CONTENT_TYPE", "ApiError", "bad_request_details", "error_body", "error_response",
     "raw_json_headers", "send_error",
 ]
 
@@ -111,50 +108,6 @@ class _EnvelopeResponse(Response):
 
 def error_response(error: ApiError) -> Response:
     return _EnvelopeResponse(error)
-
-
-class GuardMiddleware:
-    """Outermost layer: whatever escapes the app becomes Google's 500 envelope, never a traceback.
-
-    Given the app's exception handlers, it is also the exception layer (the fake's app has no other):
-    one wrapper around the router instead of Starlette's three (server errors, exceptions, guard),
-    and the handlers reach the routes through the scope as Starlette's own exception layer passes them.
-    """
-
-    def __init__(self, app: ASGIApp, handlers: Mapping[Any, Callable[..., Any]] | None = None) -> None:
-        self.app = app
-        self.handlers = dict(handlers or {})
-        self._scope_handlers: tuple[dict[Any, Callable[..., Any]], dict[int, Any]] = (self.handlers, {})
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if self.handlers:
-            scope["starlette.exception_handlers"] = self._scope_handlers
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except ClientDisconnect:
-            log.debug("client disconnected before its request was read")  # nobody left to answer
-        except Exception as exc:
-            handler = next((self.handlers[cls] for cls in type(exc).__mro__ if cls in self.handlers), None)
-            if handler is None or started:
-                log.exception("unhandled error")  # to our log only; the client sees the envelope
-                if not started:
-                    await send_error(send, ApiError.named("internal"))
-                return
-            response = handler(Request(scope, receive, send), exc)
-            if inspect.isawaitable(response):
-                response = await response
-            await response(scope, receive, send)
 
 
 async def send_error(send: Send, error: ApiError) -> None:

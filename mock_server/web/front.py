@@ -8,24 +8,30 @@ Three things need to see every request from outside the app, and each used to be
 - the **observer**: told once per exchange what was read, the status and when it started (the journal),
   before the last byte goes out, so a client that has its answer finds its request recorded.
 
-The app's exception handlers stay innermost (``GuardMiddleware`` around the router), so the observer
-and any middleware between see an error answer as the response it is.
+The app's exception handlers stay innermost (``ExceptionLayer`` around the router), so the observer
+and any middleware between see an error answer as the response it is. The layer learns whether an
+answer has started from the front's exchange, so it does not wrap ``send`` a second time.
+Without an observer or gates the front is just the guard (the recorder and the validating proxy).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
-from starlette.requests import ClientDisconnect
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.web.errors import ApiError, send_error
 
-__all__ = ["Front", "Gate", "Observer"]
+__all__ = ["ExceptionLayer", "Front", "Gate", "Observer"]
 
 log = logging.getLogger("gemini_mock")
+
+_EXCHANGE = "gemini_mock.exchange"
 
 Gate = Callable[[Scope], ApiError | None]
 """Why a request under the gate's prefix is refused, or None to let it through."""
@@ -92,7 +98,7 @@ class Front:
                 if refusal is not None:
                     await send_error(send, refusal)
                     return
-        exchange = _Exchange(scope, receive, send, self.observer)
+        exchange = scope[_EXCHANGE] = _Exchange(scope, receive, send, self.observer)
         try:
             await self.app(scope, exchange.receive, exchange.send)
         except ClientDisconnect:
@@ -104,3 +110,29 @@ class Front:
         finally:
             if not exchange.observed:
                 await exchange.observe()
+            del scope[_EXCHANGE]  # the exchange holds the scope: no cycle left for the collector
+
+
+class ExceptionLayer:
+    """Innermost, around the router: an exception with a handler becomes that handler's answer, unless
+    the answer has started (then it goes on to the front's guard). Handlers reach the routes through the
+    scope, as Starlette's own exception layer passes them."""
+
+    def __init__(self, app: ASGIApp, handlers: Mapping[Any, Callable[..., Any]]) -> None:
+        self.app = app
+        self.handlers = dict(handlers)
+        self._scope_handlers: tuple[dict[Any, Callable[..., Any]], dict[int, Any]] = (self.handlers, {})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["starlette.exception_handlers"] = self._scope_handlers
+        try:
+            await self.app(scope, receive, send)
+        except Exception as exc:
+            handler = next((self.handlers[cls] for cls in type(exc).__mro__ if cls in self.handlers), None)
+            exchange = scope.get(_EXCHANGE)
+            if handler is None or (exchange is not None and exchange.status is not None):
+                raise
+            response = handler(Request(scope, receive, send), exc)
+            if inspect.isawaitable(response):
+                response = await response
+            await response(scope, receive, send)

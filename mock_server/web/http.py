@@ -18,7 +18,7 @@ from mock_server.web.errors import ApiError, raw_json_headers
 
 __all__ = [
     "API_VERSIONS", "PiecesResponse", "action_of", "check_version", "json_bytes_response", "json_response",
-    "model_and_action", "next_page_token", "page_of", "page_request", "read_body", "require_key",
+    "model_and_action", "next_page_token", "page_of", "page_request", "pretty_json", "read_body", "require_key",
 ]
 
 API_VERSIONS = ("v1beta", "v1", "v1alpha")
@@ -84,8 +84,9 @@ def require_key(request: Request) -> str:
 
 async def read_body(request: Request) -> bytes:
     """The whole body, refusing (without buffering it) anything over the size limit."""
-    if hasattr(request, "_body"):  # read before (Starlette keeps it there too)
-        return request._body
+    body: bytes | None = request.__dict__.get("_body")  # read before (Starlette keeps it there too);
+    if body is not None:  # hasattr() would raise and catch an AttributeError on every first read
+        return body
     limit = settings_of(request).max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -163,9 +164,15 @@ def json_bytes_response(pieces: Iterable[bytes], status_code: int = 200,
     return PiecesResponse([*pieces, b"\n"], status_code=status_code, headers=headers)
 
 
+def pretty_json(document: Any) -> bytes:
+    """A JSON document pretty-printed with two-space indentation, as Google's front end prints it
+    (the pure-Python encoder: worth remembering for an answer given again)."""
+    return json.dumps(document, indent=2, ensure_ascii=False).encode()
+
+
 def json_response(document: Any) -> Response:
-    """A small JSON document, pretty-printed with two-space indentation as Google's front end does."""
-    return json_bytes_response([json.dumps(document, indent=2, ensure_ascii=False).encode()])
+    """A small JSON document, pretty-printed as Google's front end does."""
+    return json_bytes_response([pretty_json(document)])
 
 
 def page_request(request: Request, default_size: int, max_size: int) -> tuple[int, int]:
