@@ -36,11 +36,12 @@ from schemas import error_catalogue, load_profile_book, scenario_catalogue
 from schemas.wire.casing import map_strings
 
 __all__ = [
-    "SCOPE_KEY", "Scenario", "ScenarioFault", "StreamPlan", "apply_scenario", "fault_response",
-    "scenario_of", "select_scenario", "stream_plan",
+    "SCOPE_KEY", "TRUNCATED_BODY_KEY", "Scenario", "ScenarioFault", "StreamPlan", "apply_scenario",
+    "fault_response", "scenario_of", "select_scenario", "stream_plan",
 ]
 
 SCOPE_KEY = "gemini_mock.scenario"
+TRUNCATED_BODY_KEY = "gemini_mock.truncated_body"  # a surface not shaped like generateContent: its own start
 
 
 @dataclass(frozen=True)
@@ -211,10 +212,11 @@ class _Dropped(Response):
         # Returning without completing the body: uvicorn closes the transport.
 
 
-def fault_response(_request: Request, exc: Exception) -> Response:
+def fault_response(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ScenarioFault)
     if exc.name == "connection_reset":
         return _Dropped(headers={"content-type": JSON_CONTENT_TYPE, "content-length": "4096"})
     # malformed_body: the start of a plausible response, cut mid-string.
     body = b'{\n  "candidates": [\n    {\n      "content": {\n        "parts": [\n          {\n            "inlineData'
+    body = request.scope.get(TRUNCATED_BODY_KEY, body)  # a surface shaped otherwise (Interactions) cuts its own
     return Response(body, status_code=200, media_type=JSON_CONTENT_TYPE)

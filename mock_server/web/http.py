@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -16,8 +17,8 @@ from mock_server.web.auth import authenticate
 from mock_server.web.errors import ApiError, raw_json_headers
 
 __all__ = [
-    "API_VERSIONS", "PiecesResponse", "check_version", "json_bytes_response", "json_response", "model_and_action",
-    "next_page_token", "page_of", "page_request", "pretty_json", "read_body", "require_key",
+    "API_VERSIONS", "PiecesResponse", "action_of", "check_version", "json_bytes_response", "json_response",
+    "model_and_action", "next_page_token", "page_of", "page_request", "pretty_json", "read_body", "require_key",
 ]
 
 API_VERSIONS = ("v1beta", "v1", "v1alpha")
@@ -30,6 +31,42 @@ def model_and_action(path: str) -> tuple[str | None, str | None]:
         return None, None
     model, _, action = rest.partition(":")
     return model.removeprefix("models/") or None, action or None
+
+
+_ID = r"[^/:]+"
+# Google's RPC method names (``resource.method``, as its REST reference titles them: ``files.get``,
+# ``batches.cancel``, ``interactions.create`` ...); the segment after ``/upload`` or ``/download`` and
+# the version is any one segment, so that the name depends on the method and path alone.
+_ROUTE_ACTIONS: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+for _method, _pattern, _name in (
+    ("GET", r"/[^/]+/models", "models.list"),
+    ("GET", rf"/[^/]+/models/(?:models/)?{_ID}", "models.get"),
+    ("POST", r"/upload/[^/]+/files", "media.upload"),
+    ("GET", r"/[^/]+/files", "files.list"),
+    ("GET", rf"(?:/download)?/[^/]+/files/{_ID}", "files.get"),
+    ("DELETE", rf"/[^/]+/files/{_ID}", "files.delete"),
+    ("GET", rf"(?:/download)?/[^/]+/files/{_ID}:download", "files.download"),
+    ("GET", r"/[^/]+/batches", "batches.list"),
+    ("GET", rf"/[^/]+/batches/{_ID}", "batches.get"),
+    ("DELETE", rf"/[^/]+/batches/{_ID}", "batches.delete"),
+    ("POST", rf"/[^/]+/batches/{_ID}:cancel", "batches.cancel"),
+    ("POST", r"/[^/]+/interactions", "interactions.create"),
+    ("GET", r"/[^/]+/interactions/[^/]+", "interactions.get"),
+    ("DELETE", r"/[^/]+/interactions/[^/]+", "interactions.delete"),
+    ("POST", r"/[^/]+/interactions/[^/]+/cancel", "interactions.cancel"),
+):
+    _ROUTE_ACTIONS.setdefault(_method, []).append((re.compile(_pattern), _name))
+
+
+def action_of(method: str, path: str) -> str | None:
+    """The action a request asks for, named from its method and path alone (docs/journal.md): the
+    ``{action}`` of ``models/{model}:{action}`` (``generateContent``, also on Vertex's publisher paths),
+    else Google's RPC method name of the route (``models.list``, ``files.get``, ``media.upload``,
+    ``batches.cancel``, ``interactions.create`` ...); None for a path the fake does not serve."""
+    for pattern, name in _ROUTE_ACTIONS.get(method, ()):
+        if pattern.fullmatch(path):
+            return name
+    return model_and_action(path)[1]
 
 
 def check_version(request: Request) -> str:
