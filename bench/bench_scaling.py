@@ -22,7 +22,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from bench_server import LUA_DISTINCT, LUA_FIXED, MODEL, body_for, free_port, start, stop, wait_until_up, wrk
+from bench_server import (
+    LUA_DISTINCT,
+    LUA_FIXED,
+    MODEL,
+    SAME_UVICORN_OPTIONS,
+    body_for,
+    free_port,
+    start,
+    stop,
+    wait_until_up,
+    wrk,
+)
 
 HERE = Path(__file__).resolve().parent
 Row = dict[str, float]
@@ -62,7 +73,7 @@ def ceiling(args: argparse.Namespace, workers: int, replicas: int, body: bytes) 
     env = dict(os.environ, BASELINE_BODY_FILE=handle.name, PYTHONPATH=str(HERE))
     ports = [free_port() for _ in range(replicas)]
     processes = [start([sys.executable, "-m", "uvicorn", "baseline_app:app", "--port", str(port), "--workers",
-                        str(workers), "--log-level", "warning", "--no-access-log"], env) for port in ports]
+                        str(workers), "--log-level", "warning", *SAME_UVICORN_OPTIONS], env) for port in ports]
     try:
         for port, process in zip(ports, processes, strict=True):
             wait_until_up(f"http://127.0.0.1:{port}/", process)

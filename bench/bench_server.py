@@ -35,6 +35,10 @@ from aimock_peer import aimock_command, write_fixtures
 HERE = Path(__file__).resolve().parent
 TEXT, IMAGE, IMAGE_4K = "gemini-2.5-flash-image", "gemini-2.5-flash-image", "gemini-3.1-flash-image-preview"
 JPEG_MODEL = "gemini-3.1-flash-image"
+# The ceiling runs under the uvicorn options the fake is served with (mock_server/web/serving.py), so
+# the ratio compares the apps alone.
+SAME_UVICORN_OPTIONS = ["--no-access-log", "--no-proxy-headers", "--no-server-header",
+                        "--header", "server:scaffolding on HTTPServer2"]
 
 
 @dataclass(frozen=True)
@@ -195,8 +199,8 @@ def main() -> int:
                 (work / f"{slug}.status").write_text(str(case.status))
         port = free_port()
         env = dict(os.environ, BASELINE_DIR=str(work), PYTHONPATH=str(HERE))
-        servers["ceiling"] = (started([sys.executable, "-m", "uvicorn", "baseline_app:app", "--port", str(port),
-                                       "--log-level", "warning", "--no-access-log"], f"http://127.0.0.1:{port}/", env),
+        ceiling = [sys.executable, "-m", "uvicorn", "baseline_app:app", "--port", str(port), "--log-level", "warning"]
+        servers["ceiling"] = (started(ceiling + SAME_UVICORN_OPTIONS, f"http://127.0.0.1:{port}/", env),
                               f"http://127.0.0.1:{port}")
         if not args.no_peer:
             port = free_port()

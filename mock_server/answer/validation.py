@@ -14,6 +14,7 @@ from typing import Any
 
 from PIL import Image
 
+from mock_server.answer.image_header import header_size
 from mock_server.answer.normalize import Problem, normalize, render_value
 from mock_server.answer.response_format import image_options
 from mock_server.web.errors import ApiError, bad_request_details
@@ -165,7 +166,8 @@ def _choices(values: list[str]) -> str:
     return ", ".join(quoted[:-1]) + f", or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
 
 
-def _read_images(body: dict[str, Any], profile: ModelProfile, files: FileResolver | None) -> list[InputImage]:
+def _read_images(body: dict[str, Any], profile: ModelProfile, files: FileResolver | None,
+                 max_pixels: int) -> list[InputImage]:
     images: list[InputImage] = []
     for content_index, content in enumerate(body.get("contents", [])):
         role = content.get("role", "user")
@@ -190,13 +192,13 @@ def _read_images(body: dict[str, Any], profile: ModelProfile, files: FileResolve
                 declared = part["fileData"].get("mimeType") or declared_file
             else:
                 continue
-            images.append(_read_image(declared, data, profile, role, content_index, part_index, part))
+            images.append(_read_image(declared, data, profile, role, content_index, part_index, part, max_pixels))
     return images
 
 
 def _read_image(
     declared: str, data: bytes, profile: ModelProfile, role: str, content_index: int, part_index: int,
-    part: dict[str, Any],
+    part: dict[str, Any], max_pixels: int,
 ) -> InputImage:
     if declared not in profile.input_mime_types:
         raise ApiError.named("unsupported_mime", mime=declared)
@@ -205,6 +207,10 @@ def _read_image(
         raise ApiError.named("undecodable_image")
     if actual != declared and not {actual, declared} <= {"image/heic", "image/heif"}:
         raise ApiError.named("mime_mismatch", actual=actual)
+    # A decompression bomb is refused from its header, before Pillow opens it (which warns past its own limit).
+    size = header_size(data, actual)
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise ApiError.named("undecodable_image")
     width = height = None
     if actual not in ("image/heic", "image/heif"):
         try:
@@ -279,7 +285,7 @@ def read_generate_request(
     if ratio is not None and ratio not in profile.aspect_ratios:
         raise ApiError.named("aspect_ratio", choices=_choices(profile.aspect_ratios))
     size = _image_size(image_config, profile, unknown_image_size)
-    images = _read_images(body, profile, files)
+    images = _read_images(body, profile, files, max_input_pixels)
     # Sizes come from the image headers: a decompression bomb is refused before a pixel is decoded.
     if any((image.width or 0) * (image.height or 0) > max_input_pixels for image in images):
         raise ApiError.named("undecodable_image")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -21,7 +22,7 @@ from mock_server.answer.validation import (
     read_validated,
 )
 from mock_server.instrument.journal import note_request
-from mock_server.instrument.latency import simulate
+from mock_server.instrument.latency import plan_delay
 from mock_server.instrument.scenarios import apply_scenario
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.web.errors import ApiError
@@ -128,7 +129,9 @@ async def rendered_for(runtime: Runtime, reply: Reply) -> dict[int, Any]:
 async def generate_content(request: Request, profile: ModelProfile) -> Response:
     runtime = runtime_of(request)
     image_request, reply = await prepare(request, profile)
-    await simulate(runtime, profile, image_request.image_size)
+    delay = plan_delay(runtime, profile, image_request.image_size)
+    if delay.total > 0:
+        await asyncio.sleep(delay.total)
     rendered = await rendered_for(runtime, reply)
     return json_bytes_response(encode_reply(reply, rendered, runtime.settings.signing_secret))
 

@@ -19,6 +19,7 @@ from mock_server.cli.session import add_session_options, session_settings
 from mock_server.cli.state import StateSetupError, add_state_options, serving_state, state_settings
 from mock_server.cli.surfaces import add_surface_options, surface_settings
 from mock_server.settings import ENV_VAR, Settings
+from mock_server.web.serving import uvicorn_options
 
 __all__ = ["SUBCOMMANDS", "add_server_options", "exposure_warning", "main", "settings_from_args"]
 
@@ -88,10 +89,8 @@ def run_server(settings: Settings, log_level: str = "info") -> int:
     if warning:
         print(warning, file=sys.stderr)
     limit_allocator_growth()  # flat RSS under long load (docs/performance.md); workers: app_from_env
-    # uvicorn's access log prints query strings, which can hold ?key=: it stays off.
-    options: dict[str, Any] = {
-        "host": settings.host, "port": settings.port, "log_level": log_level, "access_log": False,
-    }
+    options: dict[str, Any] = {"host": settings.host, "port": settings.port, "log_level": log_level,
+                               **uvicorn_options()}
     try:
         with serving_state(settings) as settings:
             if settings.workers > 1:

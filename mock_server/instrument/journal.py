@@ -5,8 +5,8 @@
 (model, image size, aspect ratio, prompt) and the scenario applied. Each entry is a bounded,
 already-redacted summary built when the request is recorded (``journal_summary.py``: image data as
 size and digest, long strings cut with a marker);
-the store drops its oldest entries past ``journal_size`` entries (the memory store also past
-``journal_max_bytes`` bytes). ``GET /_mock/requests`` lists the entries (oldest first, filters
+the store drops its oldest entries past ``journal_size`` entries or ``journal_max_bytes`` bytes.
+``GET /_mock/requests`` lists the entries (oldest first, filters
 ``model``, ``limit``), ``DELETE /_mock/requests`` empties the journal.
 """
 
@@ -30,7 +30,7 @@ from mock_server.answer.validation import ImageRequest
 from mock_server.instrument.journal_summary import summarize_request
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.state import StateStore, StateUnavailable, state_of, warn_degraded
-from mock_server.web.http import model_and_action
+from mock_server.web.http import action_of, model_and_action
 
 __all__ = ["Journal", "journal_of", "note_request", "record_exchange", "routes"]
 
@@ -101,7 +101,10 @@ class Journal:
         shape, size = self.shape_of(scope, raw_body)
         recorded = _Recorded(shape, size, time.time(), status, (time.monotonic() - started) * 1000)
         try:
-            await self._store.journal_append_async(json.dumps(recorded.entry()) if self._store.shared else recorded)
+            if self._store.shared:
+                await self._store.journal_append_async(json.dumps(recorded.entry()))
+            else:  # a store of this process: no coroutine to append to a list
+                self._store.journal_append(recorded)
         except StateUnavailable as exc:  # the API keeps answering; the log says what is missing
             warn_degraded("journal", exc)
 
@@ -123,7 +126,7 @@ class Journal:
             method=str(scope["method"]), path=str(scope["path"]), query_string=scope.get("query_string", b""),
             headers=scope["headers"], raw_body=raw_body, status=None, duration_ms=0.0, recorded_at=0.0,
             configured_secrets=self._secrets, note=_note(resolved), scenario=scenario,
-            action=model_and_action(str(scope["path"])),
+            action=(model_and_action(str(scope["path"]))[0], action_of(str(scope["method"]), str(scope["path"]))),
         )
         if key is not None:
             with self._lock:

@@ -10,7 +10,6 @@ seeded by ``--seed``, so a run's sequence of delays is reproducible.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random
 import threading
@@ -20,7 +19,7 @@ from mock_server.runtime import Runtime
 from mock_server.settings import Settings
 from schemas import ModelProfile
 
-__all__ = ["Delay", "parse_latency", "plan_delay", "scaled_seconds", "simulate"]
+__all__ = ["Delay", "parse_latency", "plan_delay", "scaled_seconds"]
 
 _Z99 = 2.3263478740408408  # standard normal 99th percentile
 _TAIL_CAP = 2.0
@@ -86,11 +85,3 @@ def plan_delay(runtime: Runtime, profile: ModelProfile, image_size: str) -> Dela
     else:
         total_ms = first_ms = float(mode)
     return Delay(scaled_seconds(settings, first_ms), scaled_seconds(settings, total_ms))
-
-
-async def simulate(runtime: Runtime, profile: ModelProfile, image_size: str) -> Delay:
-    """Sleep for a whole (non-streamed) answer; returns what was slept."""
-    delay = plan_delay(runtime, profile, image_size)
-    if delay.total > 0:
-        await asyncio.sleep(delay.total)
-    return delay

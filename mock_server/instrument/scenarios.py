@@ -36,11 +36,12 @@ from schemas import error_catalogue, load_profile_book, scenario_catalogue
 from schemas.wire.casing import map_strings
 
 __all__ = [
-    "SCOPE_KEY", "Scenario", "ScenarioFault", "StreamPlan", "apply_scenario", "fault_response",
-    "scenario_of", "select_scenario", "stream_plan",
+    "SCOPE_KEY", "TRUNCATED_BODY_KEY", "Scenario", "ScenarioFault", "StreamPlan", "apply_scenario",
+    "fault_response", "scenario_of", "select_scenario", "stream_plan",
 ]
 
 SCOPE_KEY = "gemini_mock.scenario"
+TRUNCATED_BODY_KEY = "gemini_mock.truncated_body"  # a surface not shaped like generateContent: its own start
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ async def select_scenario(request: Request, image_request: ImageRequest) -> Scen
         if marker:
             chosen = lookup(marker.group(1), "prompt")
         else:
-            fired = await rules_of(runtime_of(request)).pick(request, image_request)
+            book = rules_of(runtime_of(request))
+            fired = await book.pick(request, image_request) if book.may_fire() else None
             if fired is not None:
                 rule_name, name, params = fired
                 chosen = lookup(name, f"rule:{rule_name}", params)
@@ -210,10 +212,11 @@ class _Dropped(Response):
         # Returning without completing the body: uvicorn closes the transport.
 
 
-def fault_response(_request: Request, exc: Exception) -> Response:
+def fault_response(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ScenarioFault)
     if exc.name == "connection_reset":
         return _Dropped(headers={"content-type": JSON_CONTENT_TYPE, "content-length": "4096"})
     # malformed_body: the start of a plausible response, cut mid-string.
     body = b'{\n  "candidates": [\n    {\n      "content": {\n        "parts": [\n          {\n            "inlineData'
+    body = request.scope.get(TRUNCATED_BODY_KEY, body)  # a surface shaped otherwise (Interactions) cuts its own
     return Response(body, status_code=200, media_type=JSON_CONTENT_TYPE)

@@ -15,7 +15,7 @@ __all__ = ["StateStore", "StateUnavailable", "check_state", "open_store", "state
 def open_store(url: str | None, journal_size: int = 1000, collection_limit: int = 1000,
                journal_max_bytes: int = 16 * 1024 * 1024) -> StateStore:
     """``None``/``memory``, ``sqlite:///PATH`` or ``redis://HOST:PORT/DB``; ValueError for anything else.
-    (``journal_max_bytes`` bounds the memory store; shared stores bound entries, each a bounded summary.)"""
+    Every store keeps at most ``journal_size`` journal entries and ``journal_max_bytes`` bytes of them."""
     scheme = urlsplit(url).scheme if url else "memory"
     if not url or url == "memory":
         return MemoryStore(journal_size, collection_limit, journal_max_bytes)
@@ -23,11 +23,12 @@ def open_store(url: str | None, journal_size: int = 1000, collection_limit: int 
         from mock_server.state.sqlite_store import SqliteStore
 
         # Always an absolute path: sqlite:///var/tmp/s.db and sqlite:////var/tmp/s.db name the same file.
-        return SqliteStore("/" + url.removeprefix("sqlite:").lstrip("/"), journal_size, collection_limit)
+        return SqliteStore("/" + url.removeprefix("sqlite:").lstrip("/"), journal_size, collection_limit,
+                           journal_max_bytes)
     if scheme in ("redis", "rediss", "unix"):
         from mock_server.state.redis_store import RedisStore
 
-        return RedisStore(url, journal_size, collection_limit)
+        return RedisStore(url, journal_size, collection_limit, journal_max_bytes)
     raise ValueError(f"--state {url}: expected memory, sqlite:///PATH or redis://HOST:PORT/DB")
 
 

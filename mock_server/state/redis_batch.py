@@ -27,13 +27,14 @@ Guard = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 class RequestPath:
     """Bound to one event loop (an asyncio Redis client cannot change loops)."""
 
-    def __init__(self, url: str, timeouts: dict[str, Any], guard: Guard, journal_size: int, changes: str) -> None:
+    def __init__(self, url: str, timeouts: dict[str, Any], guard: Guard, journal_bounds: tuple[int, int],
+                 changes: str) -> None:
         self.loop = asyncio.get_running_loop()
         self._watch = RulesWatch(url, timeouts, changes)
         self._known: int | None = None  # the version the watch vouches for
         self.client = aioredis.Redis.from_url(url, **timeouts)
         self.fire = self.client.register_script(lua.FIRE)
-        self._guard, self._size = guard, journal_size
+        self._guard, self._bounds = guard, journal_bounds  # entries, bytes
         self._versions: list[asyncio.Future[int]] = []
         self._entries: list[tuple[str, asyncio.Future[int]]] = []
         self._drainer: asyncio.Task[None] | None = None
@@ -93,7 +94,7 @@ class RequestPath:
         if want_version:
             pipe.get(lua.RULES_VERSION)
         if texts:
-            pipe.eval(lua.APPEND, 2, lua.JOURNAL_ID, lua.JOURNAL, self._size, *texts)
+            pipe.eval(lua.APPEND, len(lua.JOURNAL_KEYS), *lua.JOURNAL_KEYS, *self._bounds, *texts)
         results = list(await pipe.execute())
         version = int(results.pop(0) or 0) if want_version else 0
         return version, int(results[0]) if texts else 0

@@ -9,7 +9,9 @@ __all__ = [
            "CLEAR",
            "FIRE",
            "JOURNAL",
+           "JOURNAL_BYTES",
            "JOURNAL_ID",
+           "JOURNAL_KEYS",
            "PREFIX",
            "PUT",
            "RENAME",
@@ -19,21 +21,42 @@ __all__ = [
 ]
 
 PREFIX = "gemini-mock:"
-JOURNAL, JOURNAL_ID = PREFIX + "journal", PREFIX + "journal:id"
+JOURNAL, JOURNAL_ID, JOURNAL_BYTES = PREFIX + "journal", PREFIX + "journal:id", PREFIX + "journal:bytes"
+JOURNAL_KEYS = [JOURNAL_ID, JOURNAL, JOURNAL_BYTES]
+"""APPEND's keys: the id counter, the list of ``"id text"`` rows, the running byte total of the texts."""
 RULES_VERSION = PREFIX + "rules:version"
 RULE_KEYS = [PREFIX + "rules", RULES_VERSION, PREFIX + "rules:fired", PREFIX + "rules:draws", PREFIX + "rules:source"]
 """The rules (a list of JSON texts), their version, fire counts, draw counter, loaded file's digest.
 REPLACE and ADD also take the channel (``RedisStore.changes``) on which they announce a new version."""
 
-# APPEND: ARGV = bound, entry... ; ids for the entries in one step, then the bound applied.
+# APPEND: KEYS = id counter, list, byte total; ARGV = bound, byte budget, entry... ; ids for the
+# entries in one step, then the oldest dropped while past either bound (the newest always kept). The
+# running byte total (of entry texts, without the "id " prefix) spares a walk over the list; a journal
+# without one (written before the budget existed) is counted once.
 APPEND = """
-local count = #ARGV - 1
+local count = #ARGV - 2
 local first = redis.call('INCRBY', KEYS[1], count) - count + 1
-for i = 2, #ARGV do redis.call('RPUSH', KEYS[2], (first + i - 2) .. ' ' .. ARGV[i]) end
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[1]), -1)
+local total = tonumber(redis.call('GET', KEYS[3]) or '-1')
+if total < 0 then
+  total = 0
+  for _, row in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+    total = total + #row - string.find(row, ' ', 1, true)
+  end
+end
+for i = 3, #ARGV do
+  redis.call('RPUSH', KEYS[2], (first + i - 3) .. ' ' .. ARGV[i])
+  total = total + #ARGV[i]
+end
+local bound, budget, length = tonumber(ARGV[1]), tonumber(ARGV[2]), redis.call('LLEN', KEYS[2])
+while length > 1 and (length > bound or total > budget) do
+  local row = redis.call('LPOP', KEYS[2])
+  total = total - (#row - string.find(row, ' ', 1, true))
+  length = length - 1
+end
+redis.call('SET', KEYS[3], total)
 return first
 """
-CLEAR = "local n = redis.call('LLEN', KEYS[1]); redis.call('DEL', KEYS[1]); return n"
+CLEAR = "local n = redis.call('LLEN', KEYS[1]); redis.call('DEL', KEYS[1], KEYS[2]); return n"
 REPLACE = """
 if ARGV[1] ~= '' then
   if redis.call('GET', KEYS[5]) == ARGV[1] then return 0 end

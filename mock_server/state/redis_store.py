@@ -36,7 +36,8 @@ _TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 1.0, "socket_timeout": 2.
 class RedisStore:
     shared = True
 
-    def __init__(self, url: str, journal_size: int = 1000, collection_limit: int = 1000) -> None:
+    def __init__(self, url: str, journal_size: int = 1000, collection_limit: int = 1000,
+                 journal_max_bytes: int = 16 * 1024 * 1024) -> None:
         self._url = url
         self._client = redis.Redis.from_url(url, **_TIMEOUTS)
         self._request_path: RequestPath | None = None
@@ -50,6 +51,7 @@ class RedisStore:
         else:
             self.address = f"redis://{options.get('host', 'localhost')}:{options.get('port', 6379)}/{database}"
         self._size = max(1, journal_size)
+        self._max_bytes = max(1, journal_max_bytes)
         self._limit = max(1, collection_limit)
         self._down_until = 0.0
         script = self._client.register_script
@@ -83,7 +85,8 @@ class RedisStore:
         if path is None or path.loop is not asyncio.get_running_loop():
             if path is not None:
                 path.close()
-            path = self._request_path = RequestPath(self._url, _TIMEOUTS, self.acall, self._size, self.changes)
+            path = self._request_path = RequestPath(self._url, _TIMEOUTS, self.acall, (self._size, self._max_bytes),
+                                                         self.changes)
         return path
 
     async def journal_append_async(self, entry: Any) -> int:
@@ -103,8 +106,8 @@ class RedisStore:
 
     # journal
     def journal_append(self, entry: Any) -> int:
-        args: list[int | str] = [self._size, entry_text(entry)]
-        return give_id(entry, int(self.call(lambda: self._append(keys=[lua.JOURNAL_ID, lua.JOURNAL], args=args))))
+        args: list[int | str] = [self._size, self._max_bytes, entry_text(entry)]
+        return give_id(entry, int(self.call(lambda: self._append(keys=lua.JOURNAL_KEYS, args=args))))
 
     def journal_entries(self) -> list[Any]:
         rows: list[Any] = self.call(lambda: list(self._client.lrange(lua.JOURNAL, 0, -1)))
@@ -115,7 +118,7 @@ class RedisStore:
         return entries
 
     def journal_clear(self) -> int:
-        return int(self.call(lambda: self._clear(keys=[lua.JOURNAL])))
+        return int(self.call(lambda: self._clear(keys=[lua.JOURNAL, lua.JOURNAL_BYTES])))
 
     # scenario rules
     def rules_version(self) -> int:

@@ -13,6 +13,7 @@ import functools
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,8 +42,18 @@ CREATE TABLE IF NOT EXISTS fired (idx INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (kind TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL,
                                       body TEXT NOT NULL, PRIMARY KEY (kind, id));
 INSERT OR IGNORE INTO meta VALUES ('rules_version', 0), ('draws', 0), ('source', NULL), ('seq', 0);
+INSERT OR IGNORE INTO meta SELECT 'journal_bytes', COALESCE(SUM(length(CAST(body AS BLOB))), 0) FROM journal
+    WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'journal_bytes');
+CREATE TRIGGER IF NOT EXISTS journal_in AFTER INSERT ON journal BEGIN
+    UPDATE meta SET value = value + length(CAST(new.body AS BLOB)) WHERE key = 'journal_bytes'; END;
+CREATE TRIGGER IF NOT EXISTS journal_out AFTER DELETE ON journal BEGIN
+    UPDATE meta SET value = value - length(CAST(old.body AS BLOB)) WHERE key = 'journal_bytes'; END;
 """
-_TRIM_EVERY = 64  # journal rows beyond the bound are deleted in batches; reads apply the bound
+# The journal's running byte total (``journal_bytes``) is kept by the triggers, in the transaction of
+# whatever inserts or deletes, so it is exact whoever trims; an append reads it instead of the journal.
+# Rows beyond the entry bound are deleted in batches (reads apply that bound); the byte budget is kept
+# at every append, in a transaction that reads only the rows it drops.
+_TRIM_EVERY = 64
 
 
 def _guarded(method: Callable[..., T]) -> Callable[..., T]:
@@ -59,13 +70,29 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
     return guarded
 
 
+def _use_wal(connection: sqlite3.Connection) -> None:
+    """Switch a new file to WAL. The switch takes the file exclusively and SQLite answers "database is
+    locked" at once, without waiting out the busy timeout, when workers open a fresh file together: try
+    again for a while (once the file is in WAL mode the pragma only reads it)."""
+    for attempt in range(200):
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or attempt == 199:
+                raise
+            time.sleep(0.01)
+
+
 class SqliteStore(AnswersAtOnce):
     shared = True
 
-    def __init__(self, path: str, journal_size: int = 1000, collection_limit: int = 1000) -> None:
+    def __init__(self, path: str, journal_size: int = 1000, collection_limit: int = 1000,
+                 journal_max_bytes: int = 16 * 1024 * 1024) -> None:
         self.path = path
         self.address = f"sqlite://{path}"
         self._size = max(1, journal_size)
+        self._max_bytes = max(1, journal_max_bytes)
         self._limit = max(1, collection_limit)
         self._local = threading.local()
 
@@ -75,7 +102,7 @@ class SqliteStore(AnswersAtOnce):
             try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
                 connection = sqlite3.connect(self.path, isolation_level=None, timeout=10, check_same_thread=False)
-                connection.execute("PRAGMA journal_mode=WAL")
+                _use_wal(connection)
                 connection.execute("PRAGMA synchronous=OFF")
                 connection.executescript(_SCHEMA)
             except (OSError, sqlite3.Error) as exc:
@@ -104,7 +131,25 @@ class SqliteStore(AnswersAtOnce):
         number = int(db.execute("INSERT INTO journal (body) VALUES (?)", (entry_text(entry),)).lastrowid or 0)
         if number % _TRIM_EVERY == 0:
             db.execute("DELETE FROM journal WHERE id <= ?", (number - self._size,))
+        if self._meta(db, "journal_bytes") > self._max_bytes:
+            self._keep_budget()
         return give_id(entry, number)
+
+    def _keep_budget(self) -> None:
+        """Drop the oldest entries while the kept ones exceed the budget, never the newest, in one
+        transaction (another worker may be trimming too): reads only the rows it drops."""
+        with self._transaction() as db:
+            excess = self._meta(db, "journal_bytes") - self._max_bytes
+            rows = db.execute("SELECT id, length(CAST(body AS BLOB)) FROM journal "
+                              "WHERE id < (SELECT MAX(id) FROM journal) ORDER BY id")
+            dropped, last = 0, 0
+            for number, size in rows:
+                if dropped >= excess:
+                    break
+                dropped, last = dropped + size, number
+            rows.close()
+            if last:
+                db.execute("DELETE FROM journal WHERE id <= ?", (last,))
 
     @_guarded
     def journal_entries(self) -> list[Any]:

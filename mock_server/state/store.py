@@ -5,7 +5,8 @@ Three implementations: ``MemoryStore`` (one process, as before: nothing added to
 ``RedisStore`` (replicas on several machines). Callers see only ``StateStore``:
 
 - the **journal**: append a JSON-able entry, or its JSON text (the store assigns a global,
-  increasing ``id``), list in order, clear; bounded to the newest ``journal_size`` entries;
+  increasing ``id``), list in order, clear; bounded to the newest ``journal_size`` entries and to
+  ``journal_max_bytes`` bytes of entries (the newest always kept);
 - **scenario rules**: the raw rule list with a version, per-rule fire counters and a global draw
   counter, changed atomically so that sequences count and seeded probabilities draw exactly as one
   process would (``fire``);

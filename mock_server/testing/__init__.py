@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 
 from mock_server.app import create_app
 from mock_server.settings import Settings
+from mock_server.web.serving import uvicorn_options
 
 __all__ = ["RunningServer", "free_port", "serve_asgi_in_thread", "serve_in_thread"]
 
@@ -44,7 +45,7 @@ def serve_in_thread(settings: Settings | None = None) -> Iterator[RunningServer]
 def serve_asgi_in_thread(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Any ASGI app (the fake, a recorder, a proxy) under uvicorn in a daemon thread; yields its base URL."""
     port = port or free_port(host)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", **uvicorn_options())
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"gemini-mock:{port}", daemon=True)
     thread.start()

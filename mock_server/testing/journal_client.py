@@ -92,8 +92,8 @@ class JournalClient:
         ok = len(matching) == times if times is not None else bool(matching)
         if not ok:
             seen = "\n".join(
-                f"  #{c.id} {c.method} {c.path} -> {c.status} model={c.model} image_size={c.image_size} "
-                f"aspect_ratio={c.aspect_ratio} scenario={c.scenario}" for c in calls
+                f"  #{c.id} {c.method} {c.path} -> {c.status} action={c.action} model={c.model} "
+                f"image_size={c.image_size} aspect_ratio={c.aspect_ratio} scenario={c.scenario}" for c in calls
             ) or "  (none)"
             wanted = f"exactly {times}" if times is not None else "at least one"
             raise AssertionError(f"expected {wanted} call with {expected}, found {len(matching)}; calls:\n{seen}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -16,8 +17,8 @@ from mock_server.web.auth import authenticate
 from mock_server.web.errors import ApiError, raw_json_headers
 
 __all__ = [
-    "API_VERSIONS", "PiecesResponse", "check_version", "json_bytes_response", "json_response", "model_and_action",
-    "next_page_token", "page_of", "page_request", "pretty_json", "read_body", "require_key",
+    "API_VERSIONS", "PiecesResponse", "action_of", "check_version", "json_bytes_response", "json_response",
+    "model_and_action", "next_page_token", "page_of", "page_request", "pretty_json", "read_body", "require_key",
 ]
 
 API_VERSIONS = ("v1beta", "v1", "v1alpha")
@@ -30,6 +31,42 @@ def model_and_action(path: str) -> tuple[str | None, str | None]:
         return None, None
     model, _, action = rest.partition(":")
     return model.removeprefix("models/") or None, action or None
+
+
+_ID = r"[^/:]+"
+# Google's RPC method names (``resource.method``, as its REST reference titles them: ``files.get``,
+# ``batches.cancel``, ``interactions.create`` ...); the segment after ``/upload`` or ``/download`` and
+# the version is any one segment, so that the name depends on the method and path alone.
+_ROUTE_ACTIONS: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+for _method, _pattern, _name in (
+    ("GET", r"/[^/]+/models", "models.list"),
+    ("GET", rf"/[^/]+/models/(?:models/)?{_ID}", "models.get"),
+    ("POST", r"/upload/[^/]+/files", "media.upload"),
+    ("GET", r"/[^/]+/files", "files.list"),
+    ("GET", rf"(?:/download)?/[^/]+/files/{_ID}", "files.get"),
+    ("DELETE", rf"/[^/]+/files/{_ID}", "files.delete"),
+    ("GET", rf"(?:/download)?/[^/]+/files/{_ID}:download", "files.download"),
+    ("GET", r"/[^/]+/batches", "batches.list"),
+    ("GET", rf"/[^/]+/batches/{_ID}", "batches.get"),
+    ("DELETE", rf"/[^/]+/batches/{_ID}", "batches.delete"),
+    ("POST", rf"/[^/]+/batches/{_ID}:cancel", "batches.cancel"),
+    ("POST", r"/[^/]+/interactions", "interactions.create"),
+    ("GET", r"/[^/]+/interactions/[^/]+", "interactions.get"),
+    ("DELETE", r"/[^/]+/interactions/[^/]+", "interactions.delete"),
+    ("POST", r"/[^/]+/interactions/[^/]+/cancel", "interactions.cancel"),
+):
+    _ROUTE_ACTIONS.setdefault(_method, []).append((re.compile(_pattern), _name))
+
+
+def action_of(method: str, path: str) -> str | None:
+    """The action a request asks for, named from its method and path alone (docs/journal.md): the
+    ``{action}`` of ``models/{model}:{action}`` (``generateContent``, also on Vertex's publisher paths),
+    else Google's RPC method name of the route (``models.list``, ``files.get``, ``media.upload``,
+    ``batches.cancel``, ``interactions.create`` ...); None for a path the fake does not serve."""
+    for pattern, name in _ROUTE_ACTIONS.get(method, ()):
+        if pattern.fullmatch(path):
+            return name
+    return model_and_action(path)[1]
 
 
 def check_version(request: Request) -> str:
@@ -51,9 +88,6 @@ async def read_body(request: Request) -> bytes:
     if body is not None:  # hasattr() would raise and catch an AttributeError on every first read
         return body
     limit = settings_of(request).max_body_bytes
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise ApiError.named("payload_too_large", limit=limit)
     chunks: list[bytes] = []
     size = 0
     # Straight from receive, not through Request.stream(): one await per message, no generator.
@@ -68,6 +102,10 @@ async def read_body(request: Request) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
+        if len(chunks) == 1:  # more to come: a declared length over the limit is refused before it is read
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise ApiError.named("payload_too_large", limit=limit)
     body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     request._body = body  # what Request.body() and Request.stream() return from now on
     return body

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import struct
 import subprocess
 import sys
 import textwrap
+import warnings
 import zlib
 from functools import cache
 from pathlib import Path
+
+import pytest
+from PIL import Image
 
 from tests.support.fake import InProcess, error_of
 
@@ -33,19 +38,62 @@ def bomb_png(width: int = 12_000, height: int = 12_000, colour_type: int = 2) ->
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
 
 
-def _edit(png: bytes) -> dict[str, object]:
+def bomb_jpeg(width: int = 12_000, height: int = 12_000) -> bytes:
+    """A baseline JPEG's headers for ``width`` x ``height`` (frame and scan headers, no tables or data):
+    enough for a header reader, and for Pillow to open it."""
+    components = b"\x01\x22\x00\x02\x11\x00\x03\x11\x00"
+    frame = b"\xff\xc0" + struct.pack(">HBHHB", 8 + len(components), 8, height, width, 3) + components
+    scan = b"\xff\xda" + struct.pack(">HB", 12, 3) + b"\x01\x00\x02\x11\x03\x11\x00\x3f\x00"
+    return b"\xff\xd8" + frame + scan + b"\x00" * 64 + b"\xff\xd9"
+
+
+def _edit(png: bytes, mime: str = "image/png") -> dict[str, object]:
     data = base64.b64encode(png).decode()
-    parts = [{"text": "make it blue"}, {"inlineData": {"mimeType": "image/png", "data": data}}]
+    parts = [{"text": "make it blue"}, {"inlineData": {"mimeType": mime, "data": data}}]
     return {"contents": [{"parts": parts}],
             "generationConfig": {"responseModalities": ["IMAGE"]}}
 
 
-def test_a_decompression_bomb_is_refused_with_a_400_before_decoding() -> None:
-    png = bomb_png()
-    assert len(png) < 1_000_000
-    response = InProcess().generate(MODEL, _edit(png), key="k")
+@pytest.mark.parametrize(("image", "mime"), [(bomb_png(), "image/png"), (bomb_jpeg(), "image/jpeg")])
+def test_a_decompression_bomb_is_refused_with_a_400_before_pillow_opens_it(image: bytes, mime: str) -> None:
+    assert len(image) < 1_000_000
+    # Pillow itself warns as it opens one (144 MP is past its own limit): the fake must never get that far
+    with pytest.warns(Image.DecompressionBombWarning), Image.open(io.BytesIO(image)) as opened:
+        assert opened.size == (12_000, 12_000)
+    fake = InProcess()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        response = fake.generate(MODEL, _edit(image, mime), key="k")
     assert response.status_code == 400, response.text[:300]
     assert error_of(response)["status"] == "INVALID_ARGUMENT"
+    # refused from the header: Pillow never opened it, so never warned of a bomb
+    assert not [w for w in caught if issubclass(w.category, Image.DecompressionBombWarning)]
+
+
+def _encoded(image: Image.Image, format_name: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format_name, **options)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("format_name", "mime", "mode", "options"), [
+    ("PNG", "image/png", "RGB", {}),
+    ("JPEG", "image/jpeg", "RGB", {}),
+    ("JPEG", "image/jpeg", "RGB", {"progressive": True, "exif": b"Exif\x00\x00" + b"\x00" * 40}),
+    ("WEBP", "image/webp", "RGB", {"quality": 80}),
+    ("WEBP", "image/webp", "RGB", {"lossless": True}),
+    ("WEBP", "image/webp", "RGBA", {"exif": b"Exif\x00\x00" + b"\x00" * 40}),
+    ("GIF", "image/gif", "P", {}),
+])
+def test_header_sizes_agree_with_pillow(format_name: str, mime: str, mode: str, options: dict[str, object]) -> None:
+    from mock_server.answer.image_header import header_size
+
+    for width, height in ((1, 1), (77, 3), (1021, 517)):
+        data = _encoded(Image.new(mode, (width, height)), format_name, **options)
+        with Image.open(io.BytesIO(data)) as opened:
+            assert header_size(data, mime) == opened.size == (width, height), (format_name, options)
+    assert header_size(data[:20], mime) is None or format_name == "GIF"  # cut short: Pillow decides
+    assert header_size(b"\x00" * 64, "image/heic") is None
 
 
 def test_the_pixel_limit_is_a_setting() -> None:

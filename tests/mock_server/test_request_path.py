@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mock_server.app import MODEL_ACTIONS
+from mock_server.app import MODEL_ACTIONS, create_app
 from mock_server.settings import Settings
 from mock_server.web.errors import ApiError
 from mock_server.web.http import PiecesResponse
@@ -120,3 +120,42 @@ def test_headers_given_with_an_answer_replace_the_defaults() -> None:
     response = PiecesResponse([b"{}"], headers={"Content-Type": "text/event-stream", "retry-after": "1"})
     assert response.headers.getlist("content-type") == ["text/event-stream"]
     assert response.headers["vary"] == "Origin, X-Origin, Referer" and response.headers["retry-after"] == "1"
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_the_rest_is_read() -> None:
+    """A small body is read without looking at its headers; one that keeps coming is refused on its
+    declared Content-Length after the first piece, never buffered to the end."""
+    app = create_app(Settings(max_body_bytes=1000))
+    reads: list[int] = []
+
+    async def receive() -> dict[str, object]:
+        reads.append(1)
+        if len(reads) > 1:
+            raise AssertionError("read past the first piece of a body declared too large")
+        return {"type": "http.request", "body": b'{"contents": [', "more_body": True}
+
+    messages: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        messages.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/v1beta/models/gemini-2.5-flash-image:generateContent", "raw_path": b"", "query_string": b"",
+             "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+             "headers": [(b"x-goog-api-key", b"k"), (b"content-length", b"1000000000")]}
+    asyncio.run(app(scope, receive, send))
+    assert messages[0]["status"] == 400 and b"payload size exceeds" in messages[1]["body"]  # type: ignore[operator]
+    assert reads == [1]
+
+
+def test_served_fake_says_it_is_googles_front_end() -> None:
+    """Over a real socket the fake answers with ``Server: scaffolding on HTTPServer2`` as Google does
+    (captures, obs. 30), not ``uvicorn``."""
+    import httpx
+
+    from mock_server.testing import serve_in_thread
+
+    with serve_in_thread(Settings()) as server:
+        answer = httpx.get(f"{server.base_url}/v1beta/models", headers={"x-goog-api-key": "k"})
+    assert answer.status_code == 200
+    assert answer.headers.get_list("server") == ["scaffolding on HTTPServer2"] and "date" in answer.headers

@@ -18,9 +18,15 @@ from mock_server.answer.images import RenderedImage
 from mock_server.answer.reply import Reply
 from mock_server.answer.signatures import content_digest, sign
 
-__all__ = ["interaction_usage", "model_turn", "new_interaction_id", "now", "output_steps", "resource", "status_of"]
+__all__ = ["TRUNCATED", "interaction_usage", "model_turn", "new_interaction_id", "now", "output_steps", "resource",
+           "status_of"]
 
 _MODALITY_ORDER = ("text", "image", "audio", "video", "document")
+
+TRUNCATED = (b'{\n  "id": "v1_ChdGUVFJYXBXVUdLVEF4TjhQ",\n  "object": "interaction",\n  "status": "completed",\n'
+             b'  "model": "')
+"""The start of an ``Interaction`` as ``json_response`` writes it, cut mid-string: the body of the
+``malformed_body`` fault on this surface (generateContent's would not be a truncated Interaction)."""
 
 
 def new_interaction_id() -> str:

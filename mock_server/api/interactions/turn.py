@@ -18,6 +18,7 @@ from mock_server.answer.reply import Reply, plan_reply
 from mock_server.answer.validation import parse_json_body
 from mock_server.api.interactions.request import CreateCall, invalid, read_create
 from mock_server.api.interactions.resource import (
+    TRUNCATED,
     interaction_usage,
     model_turn,
     new_interaction_id,
@@ -27,7 +28,7 @@ from mock_server.api.interactions.resource import (
     status_of,
 )
 from mock_server.instrument.journal import note_request
-from mock_server.instrument.scenarios import apply_scenario
+from mock_server.instrument.scenarios import TRUNCATED_BODY_KEY, apply_scenario
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.settings import Settings
 from mock_server.state import state_of
@@ -124,5 +125,6 @@ async def plan_turn(request: Request) -> Planned:
                        settings=runtime.settings)
     note_request(request.scope, call.image_request)
     settings = _settings_for(runtime.settings, call)
+    request.scope[TRUNCATED_BODY_KEY] = TRUNCATED  # a malformed_body fault cuts an Interaction, not generateContent
     reply = await apply_scenario(request, call.image_request, plan_reply(call.image_request, settings))
     return Planned(call, reply, new_interaction_id(), now(), settings)

@@ -171,3 +171,32 @@ def test_a_journal_that_cannot_record_never_breaks_the_answer(monkeypatch: pytes
     assert answer.status_code == 200 and answer.json()["candidates"]
     assert "could not record POST" in caplog.text and "RuntimeError" in caplog.text
     assert "secret-looking" not in caplog.text
+
+
+def _first_use_together(stores: list[StateStore]) -> list[Exception]:
+    """Each store's first call, all at once (one thread each); what they raised."""
+    failures: list[Exception] = []
+    together = threading.Barrier(len(stores))
+
+    def first_use(store: StateStore) -> None:
+        together.wait()
+        try:
+            store.journal_append({"n": 1})
+        except Exception as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=first_use, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
+def test_workers_opening_a_fresh_sqlite_file_together_all_get_in(tmp_path: Path) -> None:
+    """Switching a new file to WAL takes it exclusively, and SQLite refuses the others at once ("database
+    is locked") instead of waiting: each must try again rather than report the store unavailable."""
+    for trial in range(50):
+        stores = [open_store(f"sqlite:///{tmp_path}/fresh{trial}.db") for _ in range(4)]
+        assert _first_use_together(stores) == []
+        assert len(stores[0].journal_entries()) == 4
