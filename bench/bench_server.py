@@ -49,16 +49,26 @@ class Case:
     config: dict[str, object]
     status: int = 200
     distinct: bool = False  # a new prompt per request: nothing cached, no precomputed equivalent
+    action: str = "generateContent"
+    peer: bool = True  # aimock answers it (it has no countTokens)
 
     def body(self, prompt: str | None = None) -> str:
-        return json.dumps({"contents": [{"role": "user", "parts": [{"text": prompt or self.prompt}]}],
-                           "generationConfig": self.config})
+        contents = [{"role": "user", "parts": [{"text": prompt or self.prompt}]}]
+        if self.action == "countTokens":
+            return json.dumps({"contents": contents})
+        return json.dumps({"contents": contents, "generationConfig": self.config})
+
+    @property
+    def path(self) -> str:
+        return f"/v1beta/models/{self.model}:{self.action}"
 
 
 CASES = [
     Case("text only", TEXT, "bench text", {"responseModalities": ["TEXT"]}),
     Case("1K image repeated", IMAGE, "bench image", {"responseModalities": ["IMAGE"]}),
     Case("400 bad ratio", IMAGE, "bench error", {"imageConfig": {"aspectRatio": "7:3"}}, status=400),
+    Case("429 scripted", IMAGE, "[mock:rate_limited] bench quota", {}, status=429),
+    Case("countTokens", IMAGE, "bench count", {}, action="countTokens", peer=False),
     Case("1K distinct prompts", IMAGE, "", {"responseModalities": ["IMAGE"]}, distinct=True),
     # Each model answers in its own format (catalogue): 2.5 RGB PNG above, 3.1 Flash baseline JPEG here.
     Case("1K distinct prompts JPEG", JPEG_MODEL, "", {"responseModalities": ["IMAGE"]}, distinct=True),
@@ -187,13 +197,14 @@ def main() -> int:
                            fake_url)
         answers: dict[str, tuple[str, bytes, int]] = {}
         for case in cases:
-            url = f"{fake_url}/v1beta/models/{case.model}:generateContent"
+            url = fake_url + case.path
             for _ in range(3):  # warm: first render, caches
                 answer = httpx.post(url, content=case.body(case.prompt or "warm"), timeout=300,
                                     headers={"x-goog-api-key": "k", "content-type": "application/json"})
             assert answer.status_code == case.status, (case.name, answer.status_code, answer.text[:300])
             if not case.distinct:
-                answers[case.name] = (case.prompt, answer.content, case.status)
+                if case.peer:
+                    answers[case.name] = (case.prompt, answer.content, case.status)
                 slug = _slug(case.name)
                 (work / f"{slug}.body").write_bytes(answer.content)
                 (work / f"{slug}.status").write_text(str(case.status))
@@ -212,12 +223,12 @@ def main() -> int:
         results: dict[tuple[str, str], list[dict[str, float]]] = {}
         for round_index in range(args.rounds):
             for case in cases:
-                names = [name for name in servers if not case.distinct or name == "fake"]
+                names = [name for name in servers
+                         if name == "fake" or (not case.distinct and (case.peer or name != "aimock"))]
                 shift = round_index % len(names)
                 for name in names[shift:] + names[:shift]:
                     process, base = servers[name]
-                    api_path = f"/v1beta/models/{case.model}:generateContent"
-                    path = f"/{_slug(case.name)}" if name == "ceiling" else api_path
+                    path = f"/{_slug(case.name)}" if name == "ceiling" else case.path
                     measured = wrk(base + path, script_for(case), args.duration, args.connections, args.threads,
                                    process.pid)
                     results.setdefault((case.name, name), []).append(measured)

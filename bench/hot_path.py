@@ -74,7 +74,7 @@ async def together(app: Any, scope: dict[str, Any], body: bytes, requests: int, 
 
 
 async def distinct(app: Any, case: Case, first: int, requests: int) -> None:
-    path = f"/v1beta/models/{case.model}:generateContent"
+    path = case.path
     for number in range(first, first + requests):
         body = case.body(f"distinct prompt {number}").encode()
         status, _ = await call(app, scope_for(path, body), body)
@@ -110,7 +110,7 @@ def main() -> None:
     case: Case = next(case for case in CASES if case.name == args.case)
     body = case.body().encode()
     fake = create_app(Settings(payload=args.payload, state=args.state))
-    path = f"/v1beta/models/{case.model}:generateContent"
+    path = case.path
     status, answer = asyncio.run(call(fake, scope_for(path, body), body))  # warm: first render, caches
     app: Any = fake
     if args.ceiling:

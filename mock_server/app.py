@@ -77,14 +77,18 @@ async def on_http_error(_request: Request, exc: Exception) -> Response:
 
 
 class _ApiRoute(Route):
-    """A route whose endpoint's exceptions go straight to the app's exception layer (the innermost
-    guard, right around the router) instead of through a second, per-route copy of that layer."""
+    """A route that answers its endpoint's ``ApiError`` itself (the endpoint has sent nothing yet: it
+    returns its response) and leaves other exceptions to the app's exception layer, instead of
+    Starlette's per-route copy of that layer: a refusal does not unwind through the router."""
 
     def __init__(self, path: str, endpoint: Callable[[Request], Awaitable[Response]], method: str) -> None:
         super().__init__(path, endpoint, methods=[method])
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            response = await endpoint(Request(scope, receive, send))
+            try:
+                response = await endpoint(Request(scope, receive, send))
+            except ApiError as error:
+                response = error_response(error)
             await response(scope, receive, send)
 
         self.app = app

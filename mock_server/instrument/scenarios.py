@@ -74,11 +74,27 @@ class ScenarioFault(Exception):
 
 
 def lookup(name: str, source: str, params: dict[str, Any] | None = None) -> Scenario:
+    if not params:
+        return _catalogued(name, source)
     spec = scenario_catalogue()["scenarios"].get(name)
     if spec is None:
-        known = ", ".join(scenario_catalogue()["scenarios"])
-        raise ApiError(400, "INVALID_ARGUMENT", f"Unknown mock scenario \"{name}\" ({source}). Known: {known}.")
-    return Scenario(name, {**spec, **(params or {})}, source, json.dumps(params, sort_keys=True) if params else "{}")
+        raise _unknown(name, source)
+    return Scenario(name, {**spec, **params}, source, json.dumps(params, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _catalogued(name: str, source: str) -> Scenario:
+    """A catalogue scenario without parameters: one object per (name, source), as a marker or header
+    names it on every request of a scripted run."""
+    spec = scenario_catalogue()["scenarios"].get(name)
+    if spec is None:
+        raise _unknown(name, source)
+    return Scenario(name, dict(spec), source)
+
+
+def _unknown(name: str, source: str) -> ApiError:
+    known = ", ".join(scenario_catalogue()["scenarios"])
+    return ApiError(400, "INVALID_ARGUMENT", f"Unknown mock scenario \"{name}\" ({source}). Known: {known}.")
 
 
 @cache
