@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.fake import API_KEY, InProcess, png_bytes
@@ -49,3 +50,23 @@ def test_without_a_system_instruction_it_is_empty(fake: InProcess) -> None:
     document = count(fake, {"contents": [{"parts": [{"text": "hi"}]}]})
     assert document["systemInstructionsTokens"] == {}
     assert document["contentTokens"] == [{"partTokens": [1]}]
+
+
+def test_remembered_counts_and_refusals_stay_per_model_and_version() -> None:
+    """countTokens remembers its answer per body, model and API version: a refusal quotes its own
+    version's type URL, and the same body counted for another model is counted for that model."""
+    fake = InProcess()
+    bad = {"generateContentRequest": {"model": "models/gemini-2.5-flash-image",
+                                      "contents": [{"parts": [{"text": "x"}]}], "generationConfig": {"imageConfig": 5}}}
+
+    def count(version: str, body: object, model: str = "gemini-2.5-flash-image") -> httpx.Response:
+        return fake.request("POST", f"/{version}/models/{model}:countTokens", json=body,
+                            headers={"x-goog-api-key": "k"})
+
+    texts = [count(version, bad).json()["error"]["message"] for version in ("v1beta", "v1", "v1beta")]
+    assert "v1beta.ImageConfig" in texts[0] and "v1.ImageConfig" in texts[1] and texts[2] == texts[0]
+    good = {"contents": [{"parts": [{"text": "count these words please"}]}]}
+    first, again = count("v1beta", good), count("v1beta", good)
+    assert first.status_code == 200 and first.content == again.content
+    unknown = count("v1beta", good, model="gemini-0-nothing")
+    assert unknown.status_code == 404  # the model is resolved before anything is remembered

@@ -225,3 +225,26 @@ def test_probabilities_are_seeded() -> None:
     first = outcomes(7)
     assert first == outcomes(7)
     assert set(first) == {200, 503}
+
+
+def test_a_remembered_scenario_error_is_per_model_and_per_parameters() -> None:
+    """Scripted errors are built once per (scenario, parameters, model): each model still gets its own
+    quota dimensions, a rule's parameters their own answer, and repeats the very same bytes."""
+    fake = InProcess(Settings())
+    flash = "gemini-2.5-flash-image"
+    first, again = (fake.generate(model, text_request("[mock:rate_limited] x")) for model in (flash, flash))
+    pro = fake.generate(PRO, text_request("[mock:rate_limited] x"))
+    assert first.status_code == again.status_code == pro.status_code == 429
+    assert first.content == again.content and first.content != pro.content
+
+    def dimensions(answer: httpx.Response) -> list[str]:
+        details = answer.json()["error"]["details"]
+        failure = next(detail for detail in details if detail["@type"].endswith("QuotaFailure"))
+        return [violation["quotaDimensions"]["model"] for violation in failure["violations"]]
+
+    assert set(dimensions(first)) != set(dimensions(pro))
+    rule = {"match": {"prompt": "ruled"}, "scenario": "rate_limited", "params": {"retryAfterSeconds": 3}}
+    assert fake.request("POST", "/_mock/scenarios/rules", json=rule).status_code == 200
+    ruled = fake.generate(flash, text_request("ruled"))
+    assert ruled.headers["retry-after"] == "3" and first.headers["retry-after"] != "3"
+    assert fake.generate(flash, text_request("[mock:rate_limited] x")).content == first.content
