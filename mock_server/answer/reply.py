@@ -49,15 +49,17 @@ class Reply:
     create_time: str = ""
     # The encoded body, once built, for every copy of this reply that differs only in responseId.
     template: list[bytes | int] = field(default_factory=list, compare=False, repr=False)
+    # The same for its streamed events, per framing (api/streaming.py).
+    streams: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def with_changes(self, **changes: Any) -> Reply:
         if changes.keys() == {"response_id"}:
             # Every cached reply's copy for a repeated request: a shallow copy (dataclasses.replace
-            # re-runs __init__), sharing ``template``: the body is the same but for the id.
+            # re-runs __init__), sharing ``template`` and ``streams``: the body is the same but for the id.
             copy = object.__new__(Reply)
             copy.__dict__.update(self.__dict__, response_id=changes["response_id"])
             return copy
-        return replace(self, template=[], **changes)
+        return replace(self, template=[], streams={}, **changes)
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")

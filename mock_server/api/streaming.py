@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -186,17 +187,50 @@ def _frame_array(document: dict[str, Any], blobs: dict[str, bytes], first: bool)
     return [b"[" if first else b"\n,\r\n", *splice(document, blobs, indent=2)]
 
 
+_ID_MARK = b"@@gik-stream-id-" + os.urandom(6).hex().encode() + b"@@"
+
+
+def stream_events(reply: Reply, rendered: dict[int, RenderedImage], request: ImageRequest, secret: str, sse: bool,
+                  separator: bytes) -> list[list[bytes]]:
+    """Each event's bytes, as pieces, in stream order. Like a whole answer, the events of a planned reply
+    without images are encoded once and later copies only fill in their responseId (image data is
+    looked up per request, in the image cache that bounds it)."""
+    if rendered:
+        return _framed(encode_chunks(reply, rendered, request, secret), sse, separator)
+    template: list[list[bytes | None]] | None = reply.streams.get((sse, separator))
+    if template is None:
+        marked = reply.with_changes(response_id=_ID_MARK.decode())
+        frames = _framed(encode_chunks(marked, rendered, request, secret), sse, separator)
+        template = [[slot for piece in frame for slot in _id_slots(piece)] for frame in frames]
+        reply.streams[(sse, separator)] = template
+    response_id = reply.response_id.encode()
+    return [[response_id if piece is None else piece for piece in frame] for frame in template]
+
+
+def _id_slots(piece: bytes) -> list[bytes | None]:
+    """``piece`` with None where the responseId goes."""
+    texts = piece.split(_ID_MARK)
+    slots: list[bytes | None] = [texts[0]]
+    for text in texts[1:]:
+        slots += [None, text]
+    return slots
+
+
+def _framed(chunks: list[tuple[dict[str, Any], dict[str, bytes]]], sse: bool, separator: bytes) -> list[list[bytes]]:
+    return [_frame_sse(document, blobs, separator) if sse else _frame_array(document, blobs, number == 0)
+            for number, (document, blobs) in enumerate(chunks)]
+
+
 async def _body(
-    chunks: list[tuple[dict[str, Any], dict[str, bytes]]], sse: bool, separator: bytes, plan: StreamPlan | None,
-    first_delay: float, gap: float,
+    events: list[list[bytes]], sse: bool, separator: bytes, plan: StreamPlan | None, first_delay: float, gap: float,
 ) -> AsyncIterator[bytes]:
-    limit = len(chunks) if plan is None else min(len(chunks), max(0, plan.after_chunks))
+    limit = len(events) if plan is None else min(len(events), max(0, plan.after_chunks))
     if first_delay > 0:
         await asyncio.sleep(first_delay)
-    for number, (document, blobs) in enumerate(chunks[:limit]):
+    for number, event in enumerate(events[:limit]):
         if number and gap > 0:
             await asyncio.sleep(gap)
-        for piece in _frame_sse(document, blobs, separator) if sse else _frame_array(document, blobs, number == 0):
+        for piece in event:
             yield piece
     if plan is not None and plan.cut == "drop":
         return
@@ -217,12 +251,12 @@ async def stream_generate_content(request: Request, profile: ModelProfile) -> Re
         raise ApiError.named("invalid_value", path="alt", type="TYPE_ENUM", value=f'"{alt}"')
     image_request, reply = await prepare(request, profile)
     rendered = await rendered_for(runtime, reply)
-    chunks = encode_chunks(reply, rendered, image_request, runtime.settings.signing_secret)
-    delay = plan_delay(runtime, profile, image_request.image_size)
-    gap = (delay.total - delay.first_chunk) / max(1, len(chunks) - 1)
     sse = alt == "sse"
-    body = _body(chunks, sse, SSE_SEPARATORS[runtime.settings.sse_line_ending], stream_plan(request.scope),
-                 delay.first_chunk, gap)
+    separator = SSE_SEPARATORS[runtime.settings.sse_line_ending]
+    events = stream_events(reply, rendered, image_request, runtime.settings.signing_secret, sse, separator)
+    delay = plan_delay(runtime, profile, image_request.image_size)
+    gap = (delay.total - delay.first_chunk) / max(1, len(events) - 1)
+    body = _body(events, sse, separator, stream_plan(request.scope), delay.first_chunk, gap)
     headers = {"vary": "Origin, X-Origin, Referer", "cache-control": "no-cache"}
     if sse:  # exactly as Google labels its SSE answers (obs. 2): no charset, an attachment
         headers |= {"content-type": SSE_CONTENT_TYPE, "content-disposition": "attachment"}

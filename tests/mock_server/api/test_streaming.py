@@ -13,7 +13,7 @@ from google import genai
 from google.genai import errors, types
 from PIL import Image
 
-from mock_server.api.streaming import _body
+from mock_server.api.streaming import _body, _framed
 from mock_server.instrument.scenarios import StreamPlan
 from mock_server.settings import Settings
 from mock_server.testing import RunningServer
@@ -128,10 +128,10 @@ def test_stream_can_end_with_an_error_chunk(fake: InProcess) -> None:
 
 
 def _collect(plan: StreamPlan | None, sse: bool) -> bytes:
-    chunks = [({"n": 1}, {}), ({"n": 2}, {}), ({"n": 3}, {})]
+    events = _framed([({"n": 1}, {}), ({"n": 2}, {}), ({"n": 3}, {})], sse, b"\r\n\r\n")
 
     async def run() -> bytes:
-        return b"".join([piece async for piece in _body(chunks, sse, b"\r\n\r\n", plan, 0.0, 0.0)])
+        return b"".join([piece async for piece in _body(events, sse, b"\r\n\r\n", plan, 0.0, 0.0)])
 
     return asyncio.run(run())
 
@@ -185,3 +185,22 @@ def test_sdk_chat_stream_keeps_signatures_for_the_next_turn(live_server: Running
     list(chat.send_message_stream("a red fox"))
     follow_up = list(chat.send_message_stream("make it night"))  # 400 if a streamed signature was lost
     assert follow_up[-1].candidates[0].finish_reason == types.FinishReason.STOP  # type: ignore[index]
+
+
+def test_repeated_text_streams_share_their_encoding_but_not_their_ids_or_scenarios() -> None:
+    """A planned reply's events are encoded once: a repeat differs only in its responseId (one per
+    stream, in every event), in both framings; a content scenario on the same body is its own stream."""
+    fake = InProcess()
+    body = text_request("a short caption please")
+    body["generationConfig"] = {"responseModalities": ["TEXT"]}
+    first, second = (stream(fake, "gemini-2.5-flash-image", body) for _ in range(2))
+    ids = [{event["responseId"] for event in sse_events(answer)} for answer in (first, second)]
+    assert len(ids[0]) == len(ids[1]) == 1 and ids[0] != ids[1]
+    (first_id,), (second_id,) = ids
+    assert first.content.replace(first_id.encode(), second_id.encode()) == second.content
+    as_array = [stream(fake, "gemini-2.5-flash-image", body, alt=None) for _ in range(2)]
+    assert [len({chunk["responseId"] for chunk in json.loads(answer.content)}) for answer in as_array] == [1, 1]
+    assert json.loads(as_array[0].content)[0]["responseId"] != json.loads(as_array[1].content)[0]["responseId"]
+    blocked = stream(fake, "gemini-2.5-flash-image", body, headers={SCENARIO_HEADER: "prompt_blocked"})
+    assert [event.get("promptFeedback") for event in sse_events(blocked)][-1] == {"blockReason": "OTHER"}
+    assert b"promptFeedback" not in stream(fake, "gemini-2.5-flash-image", body).content
