@@ -14,6 +14,7 @@ from starlette.routing import Match, Route, get_route_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server.allocator import limit_allocator_growth
+from mock_server.answer.reply import new_response_id
 from mock_server.api import files, interactions
 from mock_server.api.batch.routes import create_batch
 from mock_server.api.batch.routes import routes as batch_routes
@@ -25,9 +26,11 @@ from mock_server.instrument.admin import admin_routes
 from mock_server.instrument.admin_guard import ADMIN_PREFIX, admin_gate
 from mock_server.instrument.journal import record_exchange
 from mock_server.instrument.replay import ReplayMiddleware
+from mock_server.instrument.scenario_rules import rules_of
 from mock_server.instrument.scenarios import ScenarioFault, fault_response
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.settings import Settings
+from mock_server.web.answers import AnswerCache
 from mock_server.web.errors import ApiError, error_response
 from mock_server.web.front import ExceptionLayer, Front
 from mock_server.web.http import check_version, require_key
@@ -132,7 +135,14 @@ class _App(Starlette):
         app: ASGIApp = ExceptionLayer(self.router, self.exception_handlers)
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
-        return Front(app, observer=record_exchange, gates={ADMIN_PREFIX: admin_gate(self.admin_keys)})
+        # Replay and defect layers change answers between the front and the handlers: with them, the
+        # front remembers nothing (web/answers.py).
+        answers = None if self.user_middleware else AnswerCache(new_response_id, self._no_rule_may_fire)
+        return Front(app, observer=record_exchange, gates={ADMIN_PREFIX: admin_gate(self.admin_keys)},
+                     answers=answers)
+
+    def _no_rule_may_fire(self, _scope: Scope) -> bool:
+        return not rules_of(self.state.runtime).may_fire()
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,13 +23,14 @@ from mock_server.answer.validation import (
 )
 from mock_server.instrument.journal import note_request
 from mock_server.instrument.latency import plan_delay
-from mock_server.instrument.scenarios import apply_scenario
+from mock_server.instrument.scenarios import apply_scenario, scenario_of
 from mock_server.runtime import Runtime, runtime_of
+from mock_server.web.answers import remember_answer
 from mock_server.web.errors import ApiError
 from mock_server.web.http import json_bytes_response, pretty_json, read_body
 from schemas import ModelProfile
 
-__all__ = ["count_tokens", "generate_content", "plan_document", "prepare", "rendered_for"]
+__all__ = ["Prepared", "count_tokens", "generate_content", "plan_document", "prepare", "rendered_for"]
 
 _CACHEABLE_BODY_BYTES = 64 * 1024
 _SHORT_BODY_BYTES = 1024
@@ -41,29 +42,42 @@ def _file_resolver(runtime: Runtime) -> FileResolver | None:
     return resolver
 
 
-async def prepare(request: Request, profile: ModelProfile) -> tuple[ImageRequest, Reply]:
+class Prepared(NamedTuple):
+    image_request: ImageRequest
+    reply: Reply
+    pure: bool  # a function of the request bytes alone: a remembered plan, no scenario applied
+
+
+async def prepare(request: Request, profile: ModelProfile) -> Prepared:
     """Parse, check and plan a request, then apply its scenario (never to the cached plan)."""
-    image_request, reply = await _plan(request, profile)
+    image_request, reply, remembered = await _plan(request, profile)
     note_request(request.scope, image_request)
-    return image_request, await apply_scenario(request, image_request, reply)
+    reply = await apply_scenario(request, image_request, reply)
+    return Prepared(image_request, reply, remembered and scenario_of(request.scope) is None)
 
 
-async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, Reply]:
+async def _plan(request: Request, profile: ModelProfile) -> tuple[ImageRequest, Reply, bool]:
     """Parse, check and plan a request. The outcome of a small body is remembered by its digest, a
-    refusal as well as a plan: the same bytes are never parsed, validated and planned twice."""
+    refusal as well as a plan: the same bytes are never parsed, validated and planned twice (the third
+    value says whether it is remembered)."""
     runtime = runtime_of(request)
     flavour = flavour_of(request.scope)
     body = await read_body(request)
     version = str(request.path_params.get("version", "v1beta"))
     # The version shows in a refusal's details.
     key = _cache_key(flavour, body, "generateContent", profile.model_id, version)
-    cached = _recalled(runtime, key)
-    if cached is not None:
-        image_request, reply = cached
-        return image_request, reply.with_changes(response_id=new_response_id())
-    planned: tuple[ImageRequest, Reply] = await _remembered(
-        runtime, key, body, lambda: plan_document(runtime, profile, parse_json_body(body), flavour, version))
-    return planned
+    try:
+        cached = _recalled(runtime, key)
+        if cached is not None:
+            image_request, reply = cached
+            return image_request, reply.with_changes(response_id=new_response_id()), True
+        planned: tuple[ImageRequest, Reply] = await _remembered(
+            runtime, key, body, lambda: plan_document(runtime, profile, parse_json_body(body), flavour, version))
+    except ApiError:
+        if key is not None:  # a refusal of these bytes is the answer to them every time
+            remember_answer(request.scope)
+        raise
+    return *planned, key is not None
 
 
 def _cache_key(flavour: Flavour, body: bytes, *parts: str) -> tuple[Any, ...] | None:
@@ -128,11 +142,13 @@ async def rendered_for(runtime: Runtime, reply: Reply) -> dict[int, Any]:
 
 async def generate_content(request: Request, profile: ModelProfile) -> Response:
     runtime = runtime_of(request)
-    image_request, reply = await prepare(request, profile)
+    image_request, reply, pure = await prepare(request, profile)
     delay = plan_delay(runtime, profile, image_request.image_size)
     if delay.total > 0:
         await asyncio.sleep(delay.total)
     rendered = await rendered_for(runtime, reply)
+    if pure and not rendered and not delay.total:  # image data stays in the image cache, which bounds it
+        remember_answer(request.scope, reply.response_id)
     return json_bytes_response(encode_reply(reply, rendered, runtime.settings.signing_secret))
 
 
@@ -144,6 +160,8 @@ async def count_tokens(request: Request, profile: ModelProfile) -> Response:
     body = await read_body(request)
     version = flavour.gemini_version(str(request.path_params.get("version", "v1beta")))
     key = _cache_key(flavour, body, "countTokens", profile.model_id, version)
+    if key is not None:
+        remember_answer(request.scope)  # the count, or the refusal, of these bytes every time
     encoded: bytes | None = _recalled(runtime, key)
     if encoded is None:
         def work() -> bytes:

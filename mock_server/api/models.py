@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from mock_server.runtime import runtime_of
 from mock_server.settings import Settings
+from mock_server.web.answers import remember_answer
 from mock_server.web.errors import ApiError
 from mock_server.web.http import (
     check_version,
@@ -104,6 +105,7 @@ def _model(as_of: str | None, apply_announced: bool, model_id: str) -> bytes | N
 
 
 async def list_models(request: Request) -> Response:
+    remember_answer(request.scope)  # a function of the path, query and headers (the settings are fixed)
     check_version(request)
     require_key(request)
     offset, page_size = page_request(request, _DEFAULT_PAGE_SIZE, _MAX_PAGE_SIZE)
@@ -112,6 +114,7 @@ async def list_models(request: Request) -> Response:
 
 
 async def get_model(request: Request) -> Response:
+    remember_answer(request.scope)
     version = check_version(request)
     require_key(request)
     model_id = str(request.path_params["target"]).removeprefix("models/")

@@ -249,7 +249,7 @@ async def stream_generate_content(request: Request, profile: ModelProfile) -> Re
     alt = request.query_params.get("alt", "json")
     if alt not in ("sse", "json"):
         raise ApiError.named("invalid_value", path="alt", type="TYPE_ENUM", value=f'"{alt}"')
-    image_request, reply = await prepare(request, profile)
+    image_request, reply, _pure = await prepare(request, profile)
     rendered = await rendered_for(runtime, reply)
     sse = alt == "sse"
     separator = SSE_SEPARATORS[runtime.settings.sse_line_ending]

@@ -162,7 +162,7 @@ class RuleBook:
     def may_fire(self) -> bool:
         """False when no rule can fire: a store of this process that holds none (the common case, answered
         without a coroutine); a shared store is always asked, another process may have added rules."""
-        return self._store.shared or bool(self._parsed[1]) or self._store.rules_version() != self._parsed[0]
+        return self._store.shared or bool(self._current()[1])
 
     async def pick(self, request: Request, image_request: ImageRequest) -> tuple[str, str, dict[str, Any]] | None:
         """(rule name, scenario name, params) of the first rule that matches and fires."""

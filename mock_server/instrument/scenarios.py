@@ -31,6 +31,7 @@ from mock_server.instrument.latency import scaled_seconds
 from mock_server.instrument.quota import quota_error
 from mock_server.instrument.scenario_rules import rules_of
 from mock_server.runtime import runtime_of
+from mock_server.web.answers import remember_answer
 from mock_server.web.errors import JSON_CONTENT_TYPE, ApiError
 from schemas import error_catalogue, load_profile_book, scenario_catalogue
 from schemas.wire.casing import map_strings
@@ -149,6 +150,8 @@ async def apply_scenario(request: Request, image_request: ImageRequest, reply: R
         return reply
     kind = scenario.kind
     if kind == "error":
+        if scenario.source in ("header", "prompt"):  # named by the request itself: its answer every time
+            remember_answer(request.scope)
         raise error_for(scenario, image_request.profile.model_id)
     if kind == "transport":
         raise ScenarioFault(scenario.name, scenario.spec)

@@ -25,6 +25,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.web.answers import AnswerCache
 from mock_server.web.errors import ApiError, send_error
 
 __all__ = ["ExceptionLayer", "Front", "Gate", "Observer"]
@@ -42,7 +43,8 @@ Observer = Callable[[Scope, bytes, int, float], Awaitable[None]]
 class _Exchange:
     """One request's receive and send, noting what the observer needs on the way through."""
 
-    __slots__ = ("_receive", "_send", "chunks", "observed", "observer", "scope", "started", "status")
+    __slots__ = ("_receive", "_send", "chunks", "observed", "observer", "pending", "scope", "sent", "start",
+                 "started", "status")
 
     def __init__(self, scope: Scope, receive: Receive, send: Send, observer: Observer | None) -> None:
         self.scope = scope
@@ -53,8 +55,17 @@ class _Exchange:
         self.status: int | None = None
         self.observed = observer is None
         self.started = time.monotonic()
+        self.pending: list[Message] = []  # messages the front read first, handed to the app first
+        self.start: Message | None = None
+        self.sent: list[bytes] | None = None  # the body sent, when the front may remember the answer
 
     async def receive(self) -> Message:
+        if self.pending:
+            return self.pending.pop(0)
+        return await self.read()
+
+    async def read(self) -> Message:
+        """The next message from the server, its body noted for the observer."""
         message = await self._receive()
         if message["type"] == "http.request":
             self.chunks.append(message.get("body", b""))
@@ -63,8 +74,12 @@ class _Exchange:
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = int(message["status"])
-        elif not self.observed and not message.get("more_body"):
-            await self.observe()  # before the last byte goes out
+            self.start = message
+        else:
+            if self.sent is not None:
+                self.sent.append(message.get("body", b""))
+            if not self.observed and not message.get("more_body"):
+                await self.observe()  # before the last byte goes out
         await self._send(message)
 
     async def observe(self) -> None:
@@ -82,10 +97,12 @@ class _Exchange:
 class Front:
     """Outermost: gates, the observer and the guard, in one wrapper per request."""
 
-    def __init__(self, app: ASGIApp, observer: Observer | None = None, gates: Mapping[str, Gate] | None = None) -> None:
+    def __init__(self, app: ASGIApp, observer: Observer | None = None, gates: Mapping[str, Gate] | None = None,
+                 answers: AnswerCache | None = None) -> None:
         self.app = app
         self.observer = observer
         self.gates = tuple((gates or {}).items())
+        self.answers = answers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,7 +117,10 @@ class Front:
                     return
         exchange = scope[_EXCHANGE] = _Exchange(scope, receive, send, self.observer)
         try:
-            await self.app(scope, exchange.receive, exchange.send)
+            if self.answers is None:
+                await self.app(scope, exchange.receive, exchange.send)
+            else:
+                await self._answer(scope, exchange, self.answers)
         except ClientDisconnect:
             log.debug("client disconnected before its request was read")  # nobody left to answer
         except Exception:
@@ -111,6 +131,36 @@ class Front:
             if not exchange.observed:
                 await exchange.observe()
             del scope[_EXCHANGE]  # the exchange holds the scope: no cycle left for the collector
+
+
+    async def _answer(self, scope: Scope, exchange: _Exchange, answers: AnswerCache) -> None:
+        """The remembered answer to these very request bytes (web/answers.py), or the app's, remembered
+        when its handler says it may be."""
+        size, key, body = 0, None, b""
+        while True:  # a small body whole (clients may send it in pieces); a large one is the app's to read
+            message = await exchange.read()
+            exchange.pending.append(message)
+            size += len(message.get("body", b""))
+            if message["type"] != "http.request" or size > answers.max_body:
+                break
+            if not message.get("more_body", False):
+                body = exchange.chunks[0] if len(exchange.chunks) == 1 else b"".join(exchange.chunks)
+                key = answers.key(scope, body)
+                break
+        if key is not None:
+            remembered = answers.get(key, scope)
+            if remembered is not None:
+                scope.update(remembered.extras)
+                body = remembered.body_with(answers.new_response_id().encode())
+                await exchange.send({"type": "http.response.start", "status": remembered.status,
+                                     "headers": remembered.headers})
+                await exchange.send({"type": "http.response.body", "body": body})
+                return
+            exchange.sent = []
+            exchange.pending[:] = [{"type": "http.request", "body": body, "more_body": False}]  # read as one
+        await self.app(scope, exchange.receive, exchange.send)
+        if key is not None and exchange.start is not None and exchange.sent is not None:
+            answers.keep(key, scope, exchange.start, exchange.sent)
 
 
 class ExceptionLayer:
@@ -136,3 +186,4 @@ class ExceptionLayer:
             if inspect.isawaitable(response):
                 response = await response
             await response(scope, receive, send)
+
