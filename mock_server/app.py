@@ -137,7 +137,9 @@ class _App(Starlette):
             app = cls(app, *args, **kwargs)
         # Replay and defect layers change answers between the front and the handlers: with them, the
         # front remembers nothing (web/answers.py).
-        answers = None if self.user_middleware else AnswerCache(new_response_id, self._no_rule_may_fire)
+        budget = self.state.settings.answer_cache_bytes
+        answers = None if self.user_middleware or not budget else AnswerCache(
+            new_response_id, self._no_rule_may_fire, max_bytes=budget)
         return Front(app, observer=record_exchange, gates={ADMIN_PREFIX: admin_gate(self.admin_keys)},
                      answers=answers)
 

@@ -40,6 +40,9 @@ class Settings:
     # Bytes of rendered images kept for reuse across requests (--image-cache-mb); 64 MiB keeps a long
     # run of distinct requests under 300 MB RSS (docs/performance.md), 512 MiB reached 649 MB.
     image_cache_bytes: int = 64 * 1024 * 1024
+    # Bytes of small answers remembered for identical requests (--answer-cache-mb; 0 sends every request
+    # to its handler): web/answers.py.
+    answer_cache_bytes: int = 8 * 1024 * 1024
     # Thought parts without includeThoughts (facts §11.8 unconfirmed): "on_request" or "always".
     thought_parts: Literal["on_request", "always"] = "on_request"
     # Present thought signatures in the history: "strict" verifies them, "presence" only requires

@@ -28,6 +28,9 @@ def add_hardening_options(parser: argparse.ArgumentParser) -> None:
                             f"prefer {ADMIN_KEYS_ENV}: argv is visible in ps")
     group.add_argument("--image-cache-mb", type=int, default=Settings.image_cache_bytes // _MIB, metavar="MB",
                        help="rendered images kept for reuse (default 64; 0 disables the cache)")
+    group.add_argument("--answer-cache-mb", type=int, default=Settings.answer_cache_bytes // _MIB, metavar="MB",
+                       help="small answers remembered for identical requests (default 8; 0 sends every "
+                            "request to its handler)")
     group.add_argument("--journal-max-mb", type=int, default=Settings.journal_max_bytes // _MIB, metavar="MB",
                        help="bytes the request journal keeps (default 16), besides --journal-size entries")
     group.add_argument("--max-input-pixels", type=int, default=Settings.max_input_pixels, metavar="N",
@@ -40,6 +43,7 @@ def hardening_settings(args: argparse.Namespace) -> dict[str, Any]:
         "api_keys": tuple(args.api_keys) or _keys_from_env(API_KEYS_ENV),
         "admin_keys": tuple(args.admin_keys) or _keys_from_env(ADMIN_KEYS_ENV),
         "image_cache_bytes": max(0, args.image_cache_mb) * _MIB,
+        "answer_cache_bytes": max(0, args.answer_cache_mb) * _MIB,
         "journal_max_bytes": max(1, args.journal_max_mb) * _MIB,
         "max_input_pixels": args.max_input_pixels,
     }

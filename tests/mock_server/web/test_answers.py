@@ -85,8 +85,8 @@ def test_headers_keys_and_scenarios_are_part_of_the_request(handled: list[str]) 
     assert fake.generate(MODEL, text_body(), key="right-key-123").status_code == 200
 
 
-@pytest.mark.parametrize("settings", [Settings(latency="1"), Settings(defect="usage_mismatch")],
-                         ids=["latency", "defect layer"])
+@pytest.mark.parametrize("settings", [Settings(latency="1"), Settings(defect="usage_mismatch"),
+                                      Settings(answer_cache_bytes=0)], ids=["latency", "defect layer", "turned off"])
 def test_nothing_is_replayed_where_answers_may_differ(handled: list[str], settings: Settings) -> None:
     fake = InProcess(settings)
     for _ in range(3):
