@@ -26,13 +26,13 @@ __all__ = ["AnswerCache", "RememberedAnswer", "remember_answer"]
 _REMEMBER = "gemini_mock.remember"  # scope key: the handler's verdict, and its responseId if any
 _PREFIX = "gemini_mock."  # scope entries the app set, restored on a replay (what the journal reads)
 _NOT_RESTORED = frozenset({_REMEMBER, "gemini_mock.exchange"})
-_MAX_BODY = 16 * 1024  # requests larger than this are not remembered (their key would be large)
 _MAX_ANSWER = 64 * 1024  # nor answers larger than this (image answers live in the image cache)
 _MAX_BYTES = 8 * 1024 * 1024  # requests and answers kept, in all
 
 
 def remember_answer(scope: Scope, response_id: str | None = None) -> None:
-    """Called by a handler whose answer is a pure function of the request; ``response_id`` is the id in
+    """Called by a handler whose answer is a pure function of the request (bodies up to the front's
+    ``READ_AHEAD``, 16 KB, are looked up); ``response_id`` is the id in
     that answer, replaced by a fresh one when it is replayed."""
     scope[_REMEMBER] = response_id or ""
 
@@ -50,8 +50,6 @@ class RememberedAnswer:
 
 class AnswerCache:
     """The last ``max_entries`` remembered answers by request, ``max_bytes`` of requests and answers at most."""
-
-    max_body = _MAX_BODY
 
     def __init__(self, new_response_id: Callable[[], str], may_replay: Callable[[Scope], bool],
                  max_entries: int = 1024, max_bytes: int = _MAX_BYTES) -> None:

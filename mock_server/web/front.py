@@ -8,6 +8,10 @@ Three things need to see every request from outside the app, and each used to be
 - the **observer**: told once per exchange what was read, the status and when it started (the journal),
   before the last byte goes out, so a client that has its answer finds its request recorded.
 
+A small body (up to ``READ_AHEAD``) is read before the app runs, so the observer sees what was sent even
+when the app refuses without reading it, and the front can answer a request it has answered before
+(``web/answers.py``): a handler says when its answer is a pure function of the request.
+
 The app's exception handlers stay innermost (``ExceptionLayer`` around the router), so the observer
 and any middleware between see an error answer as the response it is. The layer learns whether an
 answer has started from the front's exchange, so it does not wrap ``send`` a second time.
@@ -28,11 +32,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mock_server.web.answers import AnswerCache
 from mock_server.web.errors import ApiError, send_error
 
-__all__ = ["ExceptionLayer", "Front", "Gate", "Observer"]
+__all__ = ["READ_AHEAD", "ExceptionLayer", "Front", "Gate", "Observer"]
 
 log = logging.getLogger("gemini_mock")
 
 _EXCHANGE = "gemini_mock.exchange"
+READ_AHEAD = 16 * 1024  # bodies up to this size are read before the app runs (_read_ahead)
 
 Gate = Callable[[Scope], ApiError | None]
 """Why a request under the gate's prefix is refused, or None to let it through."""
@@ -117,10 +122,11 @@ class Front:
                     return
         exchange = scope[_EXCHANGE] = _Exchange(scope, receive, send, self.observer)
         try:
-            if self.answers is None:
+            body = await _read_ahead(scope, exchange)
+            if self.answers is None or body is None:
                 await self.app(scope, exchange.receive, exchange.send)
             else:
-                await self._answer(scope, exchange, self.answers)
+                await self._answer(scope, exchange, self.answers, body)
         except ClientDisconnect:
             log.debug("client disconnected before its request was read")  # nobody left to answer
         except Exception:
@@ -132,36 +138,52 @@ class Front:
                 await exchange.observe()
             del scope[_EXCHANGE]  # the exchange holds the scope: no cycle left for the collector
 
-
-    async def _answer(self, scope: Scope, exchange: _Exchange, answers: AnswerCache) -> None:
+    async def _answer(self, scope: Scope, exchange: _Exchange, answers: AnswerCache, body: bytes) -> None:
         """The remembered answer to these very request bytes (web/answers.py), or the app's, remembered
         when its handler says it may be."""
-        size, key, body = 0, None, b""
-        while True:  # a small body whole (clients may send it in pieces); a large one is the app's to read
-            message = await exchange.read()
-            exchange.pending.append(message)
-            size += len(message.get("body", b""))
-            if message["type"] != "http.request" or size > answers.max_body:
-                break
-            if not message.get("more_body", False):
-                body = exchange.chunks[0] if len(exchange.chunks) == 1 else b"".join(exchange.chunks)
-                key = answers.key(scope, body)
-                break
-        if key is not None:
-            remembered = answers.get(key, scope)
-            if remembered is not None:
-                scope.update(remembered.extras)
-                body = remembered.body_with(answers.new_response_id().encode())
-                await exchange.send({"type": "http.response.start", "status": remembered.status,
-                                     "headers": remembered.headers})
-                await exchange.send({"type": "http.response.body", "body": body})
-                return
-            exchange.sent = []
-            exchange.pending[:] = [{"type": "http.request", "body": body, "more_body": False}]  # read as one
+        key = answers.key(scope, body)
+        remembered = answers.get(key, scope)
+        if remembered is not None:
+            scope.update(remembered.extras)
+            await exchange.send({"type": "http.response.start", "status": remembered.status,
+                                 "headers": remembered.headers})
+            await exchange.send({"type": "http.response.body",
+                                 "body": remembered.body_with(answers.new_response_id().encode())})
+            return
+        exchange.sent = []
         await self.app(scope, exchange.receive, exchange.send)
-        if key is not None and exchange.start is not None and exchange.sent is not None:
+        if exchange.start is not None:
             answers.keep(key, scope, exchange.start, exchange.sent)
 
+
+async def _read_ahead(scope: Scope, exchange: _Exchange) -> bytes | None:
+    """A small body (up to ``READ_AHEAD`` bytes), read whole before the app runs and handed to it as one
+    message: the journal then records what was sent even when the app refuses before reading it, and a
+    remembered answer can be found for it. A larger body, declared or counted, is the app's to read (what
+    was read of it comes first)."""
+    size = 0
+    while True:
+        message = await exchange.read()
+        exchange.pending.append(message)
+        if message["type"] != "http.request":
+            return None
+        size += len(message.get("body", b""))
+        if size > READ_AHEAD:
+            return None
+        if not message.get("more_body", False):
+            break
+        if len(exchange.pending) == 1 and _declared_length(scope) > READ_AHEAD:
+            return None  # not read past its first piece: the app refuses it on its declared length
+    body = exchange.chunks[0] if len(exchange.chunks) == 1 else b"".join(exchange.chunks)
+    exchange.pending[:] = [{"type": "http.request", "body": body, "more_body": False}]
+    return body
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
 
 class ExceptionLayer:
     """Innermost, around the router: an exception with a handler becomes that handler's answer, unless
