@@ -26,14 +26,14 @@ __all__ = ["AnswerCache", "RememberedAnswer", "remember_answer"]
 _REMEMBER = "gemini_mock.remember"  # scope key: the handler's verdict, and its responseId if any
 _PREFIX = "gemini_mock."  # scope entries the app set, restored on a replay (what the journal reads)
 _NOT_RESTORED = frozenset({_REMEMBER, "gemini_mock.exchange"})
-_MAX_ANSWER = 64 * 1024  # nor answers larger than this (image answers live in the image cache)
+_MAX_ANSWER = 64 * 1024  # answers larger than this are not kept (image answers live in the image cache)
 _MAX_BYTES = 8 * 1024 * 1024  # requests and answers kept, in all
 
 
 def remember_answer(scope: Scope, response_id: str | None = None) -> None:
     """Called by a handler whose answer is a pure function of the request (bodies up to the front's
-    ``READ_AHEAD``, 16 KB, are looked up); ``response_id`` is the id in
-    that answer, replaced by a fresh one when it is replayed."""
+    ``READ_AHEAD``, 16 KB, are looked up); ``response_id`` is the id in that answer, replaced by a fresh
+    one when it is replayed."""
     scope[_REMEMBER] = response_id or ""
 
 
