@@ -27,6 +27,7 @@ from mock_server.api.interactions.resource import (
     resource,
     status_of,
 )
+from mock_server.api.interactions.surface import admit
 from mock_server.instrument.journal import note_request
 from mock_server.instrument.scenarios import TRUNCATED_BODY_KEY, apply_scenario
 from mock_server.runtime import Runtime, runtime_of
@@ -34,7 +35,7 @@ from mock_server.settings import Settings
 from mock_server.state import state_of
 from mock_server.state.interaction_store import InteractionStore, MemoryInteractionStore, SharedInteractionStore
 from mock_server.web.errors import ApiError
-from mock_server.web.http import check_version, read_body, require_key
+from mock_server.web.http import read_body
 from schemas import load_profile_book
 from schemas.interactions import error_codes
 
@@ -116,13 +117,13 @@ def _history(runtime: Runtime, document: Any) -> list[dict[str, Any]] | None:
 
 
 async def plan_turn(request: Request) -> Planned:
-    version = check_version(request)
-    require_key(request)
+    surface = admit(request)
+    version = surface.rules_version if surface else str(request.path_params["version"])
     runtime = runtime_of(request)
     document = parse_json_body(await read_body(request))
     call = read_create(document, version, _history(runtime, document), unknown_image_size=
                        runtime.settings.unknown_image_size, files=runtime.extensions.get("file_resolver"),
-                       settings=runtime.settings)
+                       settings=runtime.settings, unknown_model=surface.unknown_model if surface else None)
     note_request(request.scope, call.image_request)
     settings = _settings_for(runtime.settings, call)
     request.scope[TRUNCATED_BODY_KEY] = TRUNCATED  # a malformed_body fault cuts an Interaction, not generateContent
