@@ -2,13 +2,15 @@
 
 The handlers are shared; a surface that routes them from its own paths checks the version and the
 credentials itself, then marks the request with a ``Surface`` saying how it differs: the Gemini API
-version whose rules and texts apply, the error for an unknown model, and the error envelope.
+version whose rules and texts apply, the error for an unknown model, the error envelope, and how
+its create body reads in the Gemini API's shape.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.types import Scope
@@ -26,6 +28,7 @@ class Surface:
     rules_version: str  # the Gemini API version whose rules and error texts apply
     unknown_model: Callable[[str], ApiError]
     google_errors: bool  # errors in Google's standard envelope, not the Interactions one
+    read_body: Callable[[Any], Any] = lambda document: document  # the create body in the Gemini API's shape
 
 
 def use_surface(scope: Scope, surface: Surface) -> None:

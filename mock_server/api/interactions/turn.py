@@ -121,6 +121,8 @@ async def plan_turn(request: Request) -> Planned:
     version = surface.rules_version if surface else str(request.path_params["version"])
     runtime = runtime_of(request)
     document = parse_json_body(await read_body(request))
+    if surface is not None:
+        document = surface.read_body(document)
     call = read_create(document, version, _history(runtime, document), unknown_image_size=
                        runtime.settings.unknown_image_size, files=runtime.extensions.get("file_resolver"),
                        settings=runtime.settings, unknown_model=surface.unknown_model if surface else None)
