@@ -3,7 +3,7 @@
 The handlers are shared; a surface that routes them from its own paths checks the version and the
 credentials itself, then marks the request with a ``Surface`` saying how it differs: the Gemini API
 version whose rules and texts apply, the error for an unknown model, the error envelope, and how
-its create body reads in the Gemini API's shape.
+its create body reads in the Gemini API's shape (with where images are delivered by URI).
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ class Surface:
     rules_version: str  # the Gemini API version whose rules and error texts apply
     unknown_model: Callable[[str], ApiError]
     google_errors: bool  # errors in Google's standard envelope, not the Interactions one
-    read_body: Callable[[Any], Any] = lambda document: document  # the create body in the Gemini API's shape
+    # The create body in the Gemini API's shape, and the gs:// folder its images are delivered to (or None).
+    read_body: Callable[[Any], tuple[Any, str | None]] = lambda document: (document, None)
 
 
 def use_surface(scope: Scope, surface: Surface) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 
 from mock_server.answer.images import RenderedImage
+from mock_server.answer.parts import stored_under
 from mock_server.answer.reply import Reply, plan_reply
 from mock_server.answer.validation import parse_json_body
 from mock_server.api.interactions.request import CreateCall, invalid, read_create
@@ -121,8 +122,7 @@ async def plan_turn(request: Request) -> Planned:
     version = surface.rules_version if surface else str(request.path_params["version"])
     runtime = runtime_of(request)
     document = parse_json_body(await read_body(request))
-    if surface is not None:
-        document = surface.read_body(document)
+    document, uri_prefix = surface.read_body(document) if surface else (document, None)
     call = read_create(document, version, _history(runtime, document), unknown_image_size=
                        runtime.settings.unknown_image_size, files=runtime.extensions.get("file_resolver"),
                        settings=runtime.settings, unknown_model=surface.unknown_model if surface else None)
@@ -130,4 +130,6 @@ async def plan_turn(request: Request) -> Planned:
     settings = _settings_for(runtime.settings, call)
     request.scope[TRUNCATED_BODY_KEY] = TRUNCATED  # a malformed_body fault cuts an Interaction, not generateContent
     reply = await apply_scenario(request, call.image_request, plan_reply(call.image_request, settings))
+    if uri_prefix is not None:  # delivered by reference: the images are named, never drawn
+        reply = reply.with_changes(parts=tuple(stored_under(part, uri_prefix) for part in reply.parts))
     return Planned(call, reply, new_interaction_id(), now(), settings)

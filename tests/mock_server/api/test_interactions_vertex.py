@@ -143,3 +143,28 @@ def test_journal_names_vertex_interactions_like_the_gemini_ones() -> None:
     entries = fake.request("GET", "/_mock/requests").json()["requests"]
     assert [entry["action"] for entry in entries] == [
         "interactions.create", "interactions.cancel", "interactions.get", "interactions.delete"]
+
+
+def test_gcs_uri_delivers_images_by_uri() -> None:
+    fake = InProcess()
+    body = {"model": PRO, "input": "a red kite",
+            "response_format": [{"type": "image", "delivery": "uri", "gcs_uri": "gs://my-bucket/out"}]}
+    created = fake.request("POST", PROJECT_PATH, json=body, headers=BEARER).json()
+    blocks = [block for step in created["steps"] if step["type"] == "model_output" for block in step["content"]
+              if block["type"] == "image"]
+    assert len(blocks) == 1 and "data" not in blocks[0]
+    assert blocks[0]["uri"].startswith("gs://my-bucket/out/") and blocks[0]["uri"].endswith(".jpg")
+    # The same images named the same way when streamed; a continuation works (the image is not read back).
+    streamed = fake.request("POST", PROJECT_PATH, json=body | {"stream": True}, headers=BEARER).text
+    assert f'"uri":"{blocks[0]["uri"]}"' in streamed
+    again = fake.request("POST", PROJECT_PATH, headers=BEARER,
+                         json={"model": PRO, "input": "now blue", "previous_interaction_id": created["id"]})
+    assert again.status_code == 200, again.text
+    # Only on Vertex: the Gemini API path refuses gcs_uri, and Vertex refuses it incomplete or misspelt.
+    gemini = fake.request("POST", "/v1beta/interactions", json=body, headers={"x-goog-api-key": "k"})
+    assert gemini.status_code == 400
+    for entry, words in (({"type": "image", "delivery": "uri"}, "requires response_format.gcs_uri"),
+                         ({"type": "image", "delivery": "inline", "gcs_uri": "gs://b/x"}, "only used with"),
+                         ({"type": "image", "gcs_uri": "https://example.com/x"}, "must be a Cloud Storage URI")):
+        refused = fake.request("POST", PROJECT_PATH, json=body | {"response_format": [entry]}, headers=BEARER)
+        assert refused.status_code == 400 and words in error_of(refused)["message"], refused.text
