@@ -34,6 +34,8 @@ def model_and_action(path: str) -> tuple[str | None, str | None]:
 
 
 _ID = r"[^/:]+"
+# The Gemini API's /{version}/interactions and Vertex AI's, under a project and location or a location.
+_INTERACTIONS = rf"/[^/]+(?:/projects/{_ID})?(?:/locations/{_ID})?/interactions"
 # Google's RPC method names (``resource.method``, as its REST reference titles them: ``files.get``,
 # ``batches.cancel``, ``interactions.create`` ...); the segment after ``/upload`` or ``/download`` and
 # the version is any one segment, so that the name depends on the method and path alone.
@@ -50,10 +52,10 @@ for _method, _pattern, _name in (
     ("GET", rf"/[^/]+/batches/{_ID}", "batches.get"),
     ("DELETE", rf"/[^/]+/batches/{_ID}", "batches.delete"),
     ("POST", rf"/[^/]+/batches/{_ID}:cancel", "batches.cancel"),
-    ("POST", r"/[^/]+/interactions", "interactions.create"),
-    ("GET", r"/[^/]+/interactions/[^/]+", "interactions.get"),
-    ("DELETE", r"/[^/]+/interactions/[^/]+", "interactions.delete"),
-    ("POST", r"/[^/]+/interactions/[^/]+/cancel", "interactions.cancel"),
+    ("POST", rf"{_INTERACTIONS}", "interactions.create"),
+    ("GET", rf"{_INTERACTIONS}/[^/]+", "interactions.get"),
+    ("DELETE", rf"{_INTERACTIONS}/[^/]+", "interactions.delete"),
+    ("POST", rf"{_INTERACTIONS}/[^/]+/cancel", "interactions.cancel"),
 ):
     _ROUTE_ACTIONS.setdefault(_method, []).append((re.compile(_pattern), _name))
 

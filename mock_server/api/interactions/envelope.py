@@ -15,6 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mock_server.api.interactions.surface import surface_of
 from mock_server.web.errors import JSON_CONTENT_TYPE, ApiError
 from schemas.interactions import error_code
 
@@ -40,6 +41,9 @@ def interactions_endpoint(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except ApiError as error:
+            surface = surface_of(request.scope)
+            if surface is not None and surface.google_errors:
+                raise  # the app answers it in Google's standard envelope
             return interactions_error_response(error)
 
     return endpoint

@@ -18,11 +18,12 @@ from mock_server.api.interactions.events import DONE_FRAME, Framer, completion_e
 from mock_server.api.interactions.request import invalid
 from mock_server.api.interactions.resource import now, resource
 from mock_server.api.interactions.streaming import stream_answer
+from mock_server.api.interactions.surface import admit
 from mock_server.api.interactions.turn import RUNNING, Planned, finished, keep, not_found, plan_turn, store_of
 from mock_server.instrument.latency import plan_delay
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.web.errors import ApiError
-from mock_server.web.http import check_version, json_response, require_key
+from mock_server.web.http import json_response
 from schemas.interactions import error_codes
 from schemas.wire.sse import SSE_CONTENT_TYPE
 
@@ -73,8 +74,7 @@ async def create(request: Request) -> Response:
 
 
 def _record(request: Request) -> tuple[str, dict[str, Any]]:
-    check_version(request)
-    require_key(request)
+    admit(request)
     interaction_id = str(request.path_params["interaction_id"])
     record = store_of(runtime_of(request)).get(interaction_id)
     if record is None:
@@ -121,8 +121,7 @@ async def cancel(request: Request) -> Response:
 @interactions_endpoint
 async def delete(request: Request) -> Response:
     if runtime_of(request).settings.interactions_delete == "not_implemented":
-        check_version(request)
-        require_key(request)
+        admit(request)
         raise ApiError(501, "UNIMPLEMENTED", error_codes()["messages"]["delete_not_implemented"])
     interaction_id, _record_found = _record(request)
     store_of(runtime_of(request)).delete(interaction_id)

@@ -10,6 +10,7 @@ the handlers render them in the Interactions envelope.
 from __future__ import annotations
 
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,14 +199,18 @@ def _respelled(error: ApiError) -> ApiError:
 def read_create(
     document: Any, version: str, history: list[dict[str, Any]] | None, *, unknown_image_size: str,
     files: FileResolver | None, settings: Settings | None = None,
+    unknown_model: Callable[[str], ApiError] | None = None,
 ) -> CreateCall:
     """Check a create body; ``history`` is the stored conversation of ``previous_interaction_id``.
 
-    With ``settings``, a model not served on ``settings.as_of`` is unknown, as on generateContent."""
+    With ``settings``, a model not served on ``settings.as_of`` is unknown, as on generateContent;
+    ``unknown_model`` is the error another surface (Vertex AI) answers for it instead."""
     body = _check_shape(document)
     model = body["model"].removeprefix("models/")
     profile = served_profile(model, settings)
     if profile is None:
+        if unknown_model is not None:
+            raise unknown_model(model)
         raise ApiError.named("model_not_found", model=model, version=version, method="createInteraction")
     if body.get("input") in (None, "", []):
         raise invalid("input_required")

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mock_server.answer.images import RenderedImage
+from mock_server.answer.parts import PlannedPart
 from mock_server.answer.reply import Reply
 from mock_server.answer.signatures import content_digest, sign
 
@@ -38,10 +39,12 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _content(part_text: str | None, image: RenderedImage | None) -> dict[str, Any]:
+def _content(part: PlannedPart, image: RenderedImage | None) -> dict[str, Any]:
+    if part.file_uri is not None and part.image is not None:
+        return {"type": "image", "mime_type": part.image.mime_type, "uri": part.file_uri}
     if image is not None:
         return {"type": "image", "mime_type": image.mime_type, "data": image.base64_data.decode()}
-    return {"type": "text", "text": part_text or ""}
+    return {"type": "text", "text": part.text or ""}
 
 
 def output_steps(reply: Reply, rendered: dict[int, RenderedImage], thinking: bool, secret: str) -> list[dict[str, Any]]:
@@ -50,13 +53,15 @@ def output_steps(reply: Reply, rendered: dict[int, RenderedImage], thinking: boo
     content: list[dict[str, Any]] = []
     digest: bytes | None = None
     for index, part in enumerate(reply.parts):
-        block = _content(part.text, rendered.get(index))
+        block = _content(part, rendered.get(index))
         if part.thought:
             summary.append(block)
             continue
         content.append(block)
         if index in rendered:
             digest = rendered[index].digest
+        elif part.file_uri is not None:
+            digest = content_digest(part.file_uri.encode())
         elif digest is None:
             digest = content_digest((part.text or "").encode())
     steps: list[dict[str, Any]] = []
@@ -157,6 +162,8 @@ def model_turn(steps: list[dict[str, Any]]) -> dict[str, Any] | None:
         if step["type"] != "model_output":
             continue
         for block in step.get("content", []):
+            if "uri" in block:
+                continue  # delivered to Cloud Storage (Vertex gcs_uri): the fake cannot read it back
             if block["type"] == "text":
                 parts.append({"text": block["text"]})
             else:

@@ -14,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 
 from mock_server.answer.images import RenderedImage
+from mock_server.answer.parts import stored_under
 from mock_server.answer.reply import Reply, plan_reply
 from mock_server.answer.validation import parse_json_body
 from mock_server.api.interactions.request import CreateCall, invalid, read_create
@@ -27,6 +28,7 @@ from mock_server.api.interactions.resource import (
     resource,
     status_of,
 )
+from mock_server.api.interactions.surface import admit
 from mock_server.instrument.journal import note_request
 from mock_server.instrument.scenarios import TRUNCATED_BODY_KEY, apply_scenario
 from mock_server.runtime import Runtime, runtime_of
@@ -34,7 +36,7 @@ from mock_server.settings import Settings
 from mock_server.state import state_of
 from mock_server.state.interaction_store import InteractionStore, MemoryInteractionStore, SharedInteractionStore
 from mock_server.web.errors import ApiError
-from mock_server.web.http import check_version, read_body, require_key
+from mock_server.web.http import read_body
 from schemas import load_profile_book
 from schemas.interactions import error_codes
 
@@ -116,15 +118,18 @@ def _history(runtime: Runtime, document: Any) -> list[dict[str, Any]] | None:
 
 
 async def plan_turn(request: Request) -> Planned:
-    version = check_version(request)
-    require_key(request)
+    surface = admit(request)
+    version = surface.rules_version if surface else str(request.path_params["version"])
     runtime = runtime_of(request)
     document = parse_json_body(await read_body(request))
+    document, uri_prefix = surface.read_body(document) if surface else (document, None)
     call = read_create(document, version, _history(runtime, document), unknown_image_size=
                        runtime.settings.unknown_image_size, files=runtime.extensions.get("file_resolver"),
-                       settings=runtime.settings)
+                       settings=runtime.settings, unknown_model=surface.unknown_model if surface else None)
     note_request(request.scope, call.image_request)
     settings = _settings_for(runtime.settings, call)
     request.scope[TRUNCATED_BODY_KEY] = TRUNCATED  # a malformed_body fault cuts an Interaction, not generateContent
     reply = await apply_scenario(request, call.image_request, plan_reply(call.image_request, settings))
+    if uri_prefix is not None:  # delivered by reference: the images are named, never drawn
+        reply = reply.with_changes(parts=tuple(stored_under(part, uri_prefix) for part in reply.parts))
     return Planned(call, reply, new_interaction_id(), now(), settings)

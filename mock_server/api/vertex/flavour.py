@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any
 
 from mock_server.answer.flavour import Flavour, register
+from mock_server.answer.parts import stored_under
 from mock_server.answer.reply import PlannedPart, Reply
 from mock_server.answer.thoughts import thought_texts
 from mock_server.answer.validation import ImageRequest, read_validated
@@ -35,7 +36,6 @@ __all__ = ["VERTEX", "VertexFlavour"]
 _EXTRAS = "vertex_request_extras"
 _TOP_LEVEL = ("outputConfig", "modelArmorConfig")
 _IMAGE_CONFIG = ("personGeneration", "prominentPeople", "imageOutputOptions")
-_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
 # Key order of a Vertex usageMetadata (byte-faithful capture js-genai__stream_image_output_vertex_2025-07).
 _USAGE_ORDER = ("promptTokenCount", "candidatesTokenCount", "totalTokenCount", "trafficType", "promptTokensDetails",
                 "candidatesTokensDetails", "thoughtsTokenCount", "toolUsePromptTokenCount")
@@ -159,10 +159,8 @@ class VertexFlavour(Flavour):
             image = replace(image, mime_type=options["mime_type"])
         if "quality" in options:
             image = replace(image, quality=options["quality"])
-        uri = None
-        if "uri_prefix" in options:
-            uri = f"{options['uri_prefix']}{image.key[:24]}.{_EXTENSIONS.get(image.mime_type, 'bin')}"
-        return replace(part, image=image, file_uri=uri)
+        part = replace(part, image=image, file_uri=None)
+        return stored_under(part, options["uri_prefix"]) if "uri_prefix" in options else part
 
     def shape_document(self, reply: Reply, document: dict[str, Any], first: bool, final: bool) -> dict[str, Any]:
         shaped: dict[str, Any] = {}

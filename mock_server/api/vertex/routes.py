@@ -3,9 +3,8 @@
 ``/{v1|v1beta1}/projects/{p}/locations/{l}/publishers/google/models/{m}:{action}`` (project mode, OAuth)
 and ``/{v1|v1beta1}/publishers/google/models/{m}:{action}`` (express mode, API key), for
 ``generateContent``, ``streamGenerateContent`` and ``countTokens`` (api-2026.md §4; the paths
-google-genai builds with ``vertexai=True``). Credentials: an ``Authorization: Bearer`` token is an
-OAuth access token the fake cannot verify, so any non-empty one is accepted; an API key
-(``x-goog-api-key`` or ``?key=``) is checked like on the Gemini API; none at all is Vertex's 401.
+google-genai builds with ``vertexai=True``). Credentials: ``auth.py``. The Interactions API's Vertex
+paths (``interactions.py``) are part of ``routes()``.
 """
 
 from __future__ import annotations
@@ -20,30 +19,20 @@ from mock_server.answer.flavour import use_flavour
 from mock_server.api.generate import count_tokens, generate_content
 from mock_server.api.models import served_profile
 from mock_server.api.streaming import stream_generate_content
+from mock_server.api.vertex import interactions
+from mock_server.api.vertex.auth import VERTEX_VERSIONS, authenticate_vertex
 from mock_server.api.vertex.flavour import VERTEX
 from mock_server.runtime import runtime_of
-from mock_server.web.auth import authenticate
 from mock_server.web.errors import ApiError
 from schemas import ModelProfile
-from schemas.wire.redaction import extract_api_key
 
-__all__ = ["VERTEX_VERSIONS", "routes"]
-
-VERTEX_VERSIONS = ("v1", "v1beta1")
+__all__ = ["routes"]
 
 _ACTIONS: dict[str, Callable[[Request, ModelProfile], Awaitable[Response]]] = {
     "generateContent": generate_content,
     "streamGenerateContent": stream_generate_content,
     "countTokens": count_tokens,
 }
-
-
-def _authenticate(request: Request) -> None:
-    found = extract_api_key(request.headers, request.query_params)
-    if found is None:
-        raise ApiError.named("vertex_unauthenticated")
-    if found[1] != "bearer":  # express mode: a real API key, checked as the Gemini API checks it
-        authenticate(request.headers, request.query_params, runtime_of(request).settings.api_keys)
 
 
 async def publisher_model_action(request: Request) -> Response:
@@ -54,7 +43,7 @@ async def publisher_model_action(request: Request) -> Response:
     handler = _ACTIONS.get(action)
     if not model or handler is None:
         raise ApiError.named("not_found_path")
-    _authenticate(request)
+    authenticate_vertex(request)
     scope = f"projects/{params['project']}/locations/{params['location']}/" if "project" in params else ""
     resource = f"{scope}publishers/{params['publisher']}/models/{model}"
     served = served_profile(model, runtime_of(request).settings)  # --as-of applies on Vertex too
@@ -70,4 +59,5 @@ def routes() -> list[Route]:
         Route("/{version}/projects/{project}/locations/{location}/publishers/{publisher}/models/{target}",
               publisher_model_action, methods=["POST"]),
         Route("/{version}/publishers/{publisher}/models/{target}", publisher_model_action, methods=["POST"]),
+        *interactions.routes(),
     ]
