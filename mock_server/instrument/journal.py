@@ -27,22 +27,21 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from mock_server.answer.validation import ImageRequest
+from mock_server.instrument.admin_guard import ADMIN_PREFIX
 from mock_server.instrument.journal_summary import summarize_request
+from mock_server.instrument.scenarios import scenario_of
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.state import StateStore, StateUnavailable, state_of, warn_degraded
-from mock_server.web.http import action_of, model_and_action
+from mock_server.web.http import REQUEST_KEY, action_of, model_and_action, request_key
 
 __all__ = ["Journal", "journal_of", "note_request", "record_exchange", "routes"]
 
 log = logging.getLogger("gemini_mock.journal")
 
 NOTE_KEY = "gemini_mock.journal_note"
-SCENARIO_KEY = "gemini_mock.scenario"  # set by instrument/scenarios.py
-ADMIN_PREFIX = "/_mock/"
 
 
 _MEMO_BODY_BYTES = 64 * 1024  # the planned-reply cache's limit (api/generate.py): larger bodies are not repeated
-_SHORT_BODY_BYTES = 1024  # a body up to this size is its own memo key; a longer one keys by digest
 _MEMO_ENTRIES = 256
 
 
@@ -112,12 +111,14 @@ class Journal:
         """The redacted, bounded summary of a request without its time, status and duration, and its
         approximate size: remembered for the request shapes seen last."""
         resolved = scope.get(NOTE_KEY)
-        scenario = scope.get(SCENARIO_KEY)
+        scenario = scenario_of(scope)
         key: tuple[Any, ...] | None = None
-        if len(raw_body) <= _MEMO_BODY_BYTES:
-            body_key = raw_body if len(raw_body) <= _SHORT_BODY_BYTES else hashlib.sha256(raw_body).digest()
-            key = (scope["method"], scope["path"], scope.get("query_string", b""), tuple(scope["headers"]),
-                   body_key, id(resolved), getattr(scenario, "name", None), getattr(scenario, "source", None))
+        # The request's identity, as the front computed it for a body it read ahead; a larger one by digest.
+        identity = scope.get(REQUEST_KEY)
+        if identity is None and len(raw_body) <= _MEMO_BODY_BYTES:
+            identity = request_key(scope, hashlib.sha256(raw_body).digest())
+        if identity is not None:
+            key = (identity, id(resolved), getattr(scenario, "name", None), getattr(scenario, "source", None))
             with self._lock:
                 shape = self._shapes.get(key)
             if shape is not None and shape[0] is resolved:  # ``resolved`` is kept alive there: its id is its own

@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.instrument.admin_guard import ADMIN_PREFIX
 from mock_server.instrument.cassettes import CassetteStore, canonical_request
-from mock_server.instrument.journal import ADMIN_PREFIX
 from mock_server.web.errors import JSON_CONTENT_TYPE, ApiError, error_body
 from schemas.wire.redaction import extract_api_key
 

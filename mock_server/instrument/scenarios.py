@@ -75,12 +75,10 @@ class ScenarioFault(Exception):
 
 
 def lookup(name: str, source: str, params: dict[str, Any] | None = None) -> Scenario:
+    catalogued = _catalogued(name, source)
     if not params:
-        return _catalogued(name, source)
-    spec = scenario_catalogue()["scenarios"].get(name)
-    if spec is None:
-        raise _unknown(name, source)
-    return Scenario(name, {**spec, **params}, source, json.dumps(params, sort_keys=True))
+        return catalogued
+    return Scenario(name, {**catalogued.spec, **params}, source, json.dumps(params, sort_keys=True))
 
 
 @lru_cache(maxsize=256)
@@ -89,13 +87,9 @@ def _catalogued(name: str, source: str) -> Scenario:
     names it on every request of a scripted run."""
     spec = scenario_catalogue()["scenarios"].get(name)
     if spec is None:
-        raise _unknown(name, source)
+        known = ", ".join(scenario_catalogue()["scenarios"])
+        raise ApiError(400, "INVALID_ARGUMENT", f"Unknown mock scenario \"{name}\" ({source}). Known: {known}.")
     return Scenario(name, dict(spec), source)
-
-
-def _unknown(name: str, source: str) -> ApiError:
-    known = ", ".join(scenario_catalogue()["scenarios"])
-    return ApiError(400, "INVALID_ARGUMENT", f"Unknown mock scenario \"{name}\" ({source}). Known: {known}.")
 
 
 @cache

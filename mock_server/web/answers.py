@@ -21,11 +21,13 @@ from typing import Any
 
 from starlette.types import Message, Scope
 
+from mock_server.web.http import REQUEST_KEY
+
 __all__ = ["AnswerCache", "RememberedAnswer", "remember_answer"]
 
 _REMEMBER = "gemini_mock.remember"  # scope key: the handler's verdict, and its responseId if any
 _PREFIX = "gemini_mock."  # scope entries the app set, restored on a replay (what the journal reads)
-_NOT_RESTORED = frozenset({_REMEMBER, "gemini_mock.exchange"})
+_NOT_RESTORED = frozenset({_REMEMBER, REQUEST_KEY, "gemini_mock.exchange"})
 _MAX_ANSWER = 64 * 1024  # answers larger than this are not kept (image answers live in the image cache)
 _MAX_BYTES = 8 * 1024 * 1024  # requests and answers kept, in all
 
@@ -49,7 +51,8 @@ class RememberedAnswer:
 
 
 class AnswerCache:
-    """The last ``max_entries`` remembered answers by request, ``max_bytes`` of requests and answers at most."""
+    """The last ``max_entries`` remembered answers by request (``web.http.request_key``), ``max_bytes`` of
+    requests and answers at most."""
 
     def __init__(self, new_response_id: Callable[[], str], may_replay: Callable[[Scope], bool],
                  max_entries: int = 1024, max_bytes: int = _MAX_BYTES) -> None:
@@ -60,10 +63,6 @@ class AnswerCache:
         self._bytes = 0
         self._answers: OrderedDict[tuple[Any, ...], tuple[RememberedAnswer, int]] = OrderedDict()
         self._lock = threading.Lock()
-
-    @staticmethod
-    def key(scope: Scope, body: bytes) -> tuple[Any, ...]:
-        return scope["method"], scope["path"], scope.get("query_string", b""), tuple(scope["headers"]), body
 
     def get(self, key: tuple[Any, ...], scope: Scope) -> RememberedAnswer | None:
         with self._lock:

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.web.answers import AnswerCache
 from mock_server.web.errors import ApiError, send_error
+from mock_server.web.http import REQUEST_KEY, request_key
 
 __all__ = ["READ_AHEAD", "ExceptionLayer", "Front", "Gate", "Observer"]
 
@@ -49,7 +50,7 @@ class _Exchange:
     """One request's receive and send, noting what the observer needs on the way through."""
 
     __slots__ = ("_receive", "_send", "chunks", "observed", "observer", "pending", "scope", "sent", "start",
-                 "started", "status")
+                 "started")
 
     def __init__(self, scope: Scope, receive: Receive, send: Send, observer: Observer | None) -> None:
         self.scope = scope
@@ -57,7 +58,6 @@ class _Exchange:
         self._send = send
         self.observer = observer
         self.chunks: list[bytes] = []
-        self.status: int | None = None
         self.observed = observer is None
         self.started = time.monotonic()
         self.pending: list[Message] = []  # messages the front read first, handed to the app first
@@ -78,7 +78,6 @@ class _Exchange:
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            self.status = int(message["status"])
             self.start = message
         else:
             if self.sent is not None:
@@ -86,6 +85,11 @@ class _Exchange:
             if not self.observed and not message.get("more_body"):
                 await self.observe()  # before the last byte goes out
         await self._send(message)
+
+    @property
+    def status(self) -> int | None:
+        """The answer's status once it has started, else None."""
+        return None if self.start is None else int(self.start["status"])
 
     async def observe(self) -> None:
         self.observed = True
@@ -141,7 +145,7 @@ class Front:
     async def _answer(self, scope: Scope, exchange: _Exchange, answers: AnswerCache, body: bytes) -> None:
         """The remembered answer to these very request bytes (web/answers.py), or the app's, remembered
         when its handler says it may be."""
-        key = answers.key(scope, body)
+        key = scope[REQUEST_KEY]
         remembered = answers.get(key, scope)
         if remembered is not None:
             scope.update(remembered.extras)
@@ -176,6 +180,7 @@ async def _read_ahead(scope: Scope, exchange: _Exchange) -> bytes | None:
             return None  # not read past its first piece: the app refuses it on its declared length
     body = exchange.chunks[0] if len(exchange.chunks) == 1 else b"".join(exchange.chunks)
     exchange.pending[:] = [{"type": "http.request", "body": body, "more_body": False}]
+    scope[REQUEST_KEY] = request_key(scope, body)
     return body
 
 

@@ -17,11 +17,22 @@ from mock_server.web.auth import authenticate
 from mock_server.web.errors import ApiError, raw_json_headers
 
 __all__ = [
-    "API_VERSIONS", "PiecesResponse", "action_of", "check_version", "json_bytes_response", "json_response",
-    "model_and_action", "next_page_token", "page_of", "page_request", "pretty_json", "read_body", "require_key",
+    "API_VERSIONS", "REQUEST_KEY", "PiecesResponse", "action_of", "check_version", "json_bytes_response",
+    "json_response", "model_and_action", "next_page_token", "page_of", "page_request", "pretty_json", "read_body",
+    "request_key", "require_key",
 ]
 
 API_VERSIONS = ("v1beta", "v1", "v1alpha")
+
+
+REQUEST_KEY = "gemini_mock.request"  # scope key: the request's identity, set by the front (web/front.py)
+
+
+def request_key(scope: Scope, body: bytes) -> tuple[Any, ...]:
+    """What identifies a request's bytes: method, path, query, headers and body. The front computes it once
+    for a body it reads ahead and leaves it in the scope under ``REQUEST_KEY`` for whoever keys by it
+    (remembered answers, the journal's summaries)."""
+    return scope["method"], scope["path"], scope.get("query_string", b""), tuple(scope["headers"]), body
 
 
 def model_and_action(path: str) -> tuple[str | None, str | None]:

@@ -94,30 +94,40 @@ def test_nothing_is_replayed_where_answers_may_differ(handled: list[str], settin
     assert len(handled) == 3
 
 
-def test_image_answers_and_streams_are_not_remembered(handled: list[str]) -> None:
+def test_image_answers_and_streams_are_not_remembered(handled: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     fake = InProcess()
     for _ in range(2):
         assert fake.generate(MODEL, text_request("an image", imageSize="1K")).status_code == 200
     assert len(handled) == 2
+    streamed: list[str] = []
+    original = app_module.MODEL_ACTIONS["streamGenerateContent"]
+
+    async def counting(request: Any, profile: Any) -> Any:
+        streamed.append(request.url.path)
+        return await original(request, profile)
+
+    monkeypatch.setitem(app_module.MODEL_ACTIONS, "streamGenerateContent", counting)
     streams = [fake.request("POST", f"/v1beta/models/{MODEL}:streamGenerateContent?alt=sse", json=text_body(),
                             headers=ADMIN) for _ in range(2)]
+    assert len(streamed) == 2  # both streams reached the handler
     assert streams[0].content != streams[1].content  # each stream its own responseId, framed as a stream
 
 
 def test_the_cache_is_bounded_by_entries_and_bytes() -> None:
     from mock_server.web.answers import AnswerCache, remember_answer
+    from mock_server.web.http import request_key
 
     cache = AnswerCache(lambda: "new-id", lambda scope: True, max_entries=3, max_bytes=4000)
     start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
     for number in range(6):
         scope: dict[str, Any] = {"method": "POST", "path": f"/p{number}", "headers": [], "query_string": b""}
         remember_answer(scope, "rid")
-        cache.keep(cache.key(scope, b"{}"), scope, start, [b'{"responseId": "rid"}' + b" " * 900])
-    kept = [number for number in range(6) if cache.get(cache.key(
+        cache.keep(request_key(scope, b"{}"), scope, start, [b'{"responseId": "rid"}' + b" " * 900])
+    kept = [number for number in range(6) if cache.get(request_key(
         {"method": "POST", "path": f"/p{number}", "headers": [], "query_string": b""}, b"{}"), {}) is not None]
     assert kept == [4, 5]  # the newest: about 1.4 KB each, so two fit in 4000 bytes (three entries would)
-    replayed = cache.get(cache.key({"method": "POST", "path": "/p5", "headers": [], "query_string": b""}, b"{}"), {})
+    replayed = cache.get(request_key({"method": "POST", "path": "/p5", "headers": [], "query_string": b""}, b"{}"), {})
     assert replayed is not None and replayed.body_with(b"fresh") == b'{"responseId": "fresh"}' + b" " * 900
     unmarked: dict[str, Any] = {"method": "POST", "path": "/x", "headers": [], "query_string": b""}
-    cache.keep(cache.key(unmarked, b"{}"), unmarked, start, [b"{}"])  # the handler did not say it may be kept
-    assert cache.get(cache.key(unmarked, b"{}"), {}) is None
+    cache.keep(request_key(unmarked, b"{}"), unmarked, start, [b"{}"])  # the handler did not say it may be kept
+    assert cache.get(request_key(unmarked, b"{}"), {}) is None
