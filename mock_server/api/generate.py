@@ -147,7 +147,7 @@ async def generate_content(request: Request, profile: ModelProfile) -> Response:
     if delay.total > 0:
         await asyncio.sleep(delay.total)
     rendered = await rendered_for(runtime, reply)
-    if pure and not rendered and not delay.total:  # image data stays in the image cache, which bounds it
+    if pure and not delay.total:  # images included: the same plan draws the same image
         remember_answer(request.scope, reply.response_id)
     return json_bytes_response(encode_reply(reply, rendered, runtime.settings.signing_secret))
 

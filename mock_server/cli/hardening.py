@@ -29,8 +29,8 @@ def add_hardening_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--image-cache-mb", type=int, default=Settings.image_cache_bytes // _MIB, metavar="MB",
                        help="rendered images kept for reuse (default 64; 0 disables the cache)")
     group.add_argument("--answer-cache-mb", type=int, default=Settings.answer_cache_bytes // _MIB, metavar="MB",
-                       help="small answers remembered for identical requests (default 8; 0 sends every "
-                            "request to its handler)")
+                       help="answers remembered for identical requests, image data included (default 8; "
+                            "0 sends every request to its handler)")
     group.add_argument("--journal-max-mb", type=int, default=Settings.journal_max_bytes // _MIB, metavar="MB",
                        help="bytes the request journal keeps (default 16), besides --journal-size entries")
     group.add_argument("--max-input-pixels", type=int, default=Settings.max_input_pixels, metavar="N",

@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.web.answers import AnswerCache
 from mock_server.web.errors import ApiError, send_error
-from mock_server.web.http import REQUEST_KEY, request_key
+from mock_server.web.http import REQUEST_KEY, request_key, send_pieces
 
 __all__ = ["READ_AHEAD", "ExceptionLayer", "Front", "Gate", "Observer"]
 
@@ -149,10 +149,8 @@ class Front:
         remembered = answers.get(key, scope)
         if remembered is not None:
             scope.update(remembered.extras)
-            await exchange.send({"type": "http.response.start", "status": remembered.status,
-                                 "headers": remembered.headers})
-            await exchange.send({"type": "http.response.body",
-                                 "body": remembered.body_with(answers.new_response_id().encode())})
+            await send_pieces(exchange.send, remembered.status, remembered.headers,
+                              remembered.body_with(answers.new_response_id().encode()))
             return
         exchange.sent = []
         await self.app(scope, exchange.receive, exchange.send)

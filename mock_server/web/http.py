@@ -17,9 +17,9 @@ from mock_server.web.auth import authenticate
 from mock_server.web.errors import ApiError, raw_json_headers
 
 __all__ = [
-    "API_VERSIONS", "REQUEST_KEY", "PiecesResponse", "action_of", "check_version", "json_bytes_response",
-    "json_response", "model_and_action", "next_page_token", "page_of", "page_request", "pretty_json", "read_body",
-    "request_key", "require_key",
+    "API_VERSIONS", "COALESCE_BELOW", "REQUEST_KEY", "PiecesResponse", "action_of", "check_version", "coalesced",
+    "json_bytes_response", "json_response", "model_and_action", "next_page_token", "page_of", "page_request",
+    "pretty_json", "read_body", "request_key", "require_key", "send_pieces",
 ]
 
 API_VERSIONS = ("v1beta", "v1", "v1alpha")
@@ -124,18 +124,18 @@ async def read_body(request: Request) -> bytes:
     return body
 
 
-_COALESCE_BELOW = 64 * 1024
+COALESCE_BELOW = 64 * 1024
 
 
-def _coalesced(pieces: list[bytes]) -> list[bytes]:
+def coalesced(pieces: list[bytes]) -> list[bytes]:
     """Small neighbouring pieces joined: copying a few KB is cheaper than another ASGI message and
     another write to the socket; large pieces (image base64) go as they are, never copied."""
-    if sum(map(len, pieces)) < _COALESCE_BELOW:
+    if sum(map(len, pieces)) < COALESCE_BELOW:
         return [b"".join(pieces)]
     out: list[bytes] = []
     small: list[bytes] = []
     for piece in pieces:
-        if len(piece) >= _COALESCE_BELOW:
+        if len(piece) >= COALESCE_BELOW:
             if small:
                 out.append(b"".join(small))
                 small = []
@@ -152,24 +152,29 @@ class PiecesResponse(Response):
     go to the socket without first being copied into one joined buffer."""
 
     def __init__(self, pieces: Iterable[bytes], status_code: int = 200, headers: dict[str, str] | None = None) -> None:
-        self.pieces = _coalesced(list(pieces))
+        self.pieces = coalesced(list(pieces))
         self.status_code = status_code
         self.background = None
         self.body = b""
         self.raw_headers = raw_json_headers(sum(map(len, self.pieces)), headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        last = len(self.pieces) - 1
-        for index, piece in enumerate(self.pieces):
-            await send({"type": "http.response.body", "body": piece, "more_body": index < last})
-        if not self.pieces:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await send_pieces(send, self.status_code, self.raw_headers, self.pieces)
 
     @property
     def content(self) -> bytes:
         """The whole body (for code that inspects a response in-process)."""
         return b"".join(self.pieces)
+
+
+async def send_pieces(send: Send, status: int, headers: list[tuple[bytes, bytes]], pieces: list[bytes]) -> None:
+    """An answer whose body goes out as ``pieces``, one ASGI message each."""
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    last = len(pieces) - 1
+    for index, piece in enumerate(pieces):
+        await send({"type": "http.response.body", "body": piece, "more_body": index < last})
+    if not pieces:
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def json_bytes_response(pieces: Iterable[bytes], status_code: int = 200,

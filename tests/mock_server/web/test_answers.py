@@ -1,6 +1,6 @@
 """Answers remembered for identical requests (web/answers.py): replayed with a fresh responseId and
 journaled like any request, and never when the answer could differ (rules, scenarios, latency, keys,
-images, replay and defect layers)."""
+replay and defect layers); image answers too, kept without copying their data, within the budget."""
 
 from __future__ import annotations
 
@@ -94,8 +94,44 @@ def test_nothing_is_replayed_where_answers_may_differ(handled: list[str], settin
     assert len(handled) == 3
 
 
-def test_image_answers_and_streams_are_not_remembered(handled: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = InProcess()
+class _BodyMessages:
+    """The app, noting the size of each body message it sends."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.sizes: list[list[int]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        sizes: list[int] = []
+        self.sizes.append(sizes)
+
+        async def noting(message: Any) -> None:
+            if message["type"] == "http.response.body":
+                sizes.append(len(message["body"]))
+            await send(message)
+
+        await self.app(scope, receive, noting)
+
+
+def test_an_image_answer_is_replayed_whole_in_two_messages(handled: list[str]) -> None:
+    fake = InProcess(Settings(payload="realistic"))
+    fake.app = messages = _BodyMessages(fake.app)  # type: ignore[assignment]
+    answers = [fake.generate(MODEL, text_request("an image", imageSize="1K")) for _ in range(3)]
+    assert len(handled) == 1
+    ids = [answer.json()["responseId"] for answer in answers]
+    assert len(set(ids)) == 3
+    for answer, response_id in zip(answers[1:], ids[1:], strict=True):
+        assert answer.content == answers[0].content.replace(ids[0].encode(), response_id.encode())
+    assert len(answers[0].content) > 2_000_000  # realistic: the image's base64 is megabytes
+    # First as built (JSON, base64, JSON), then everything up to the responseId in one message.
+    assert len(messages.sizes[0]) == 3 and len(messages.sizes[2]) == 2 and messages.sizes[2][1] < 1024
+    entries = fake.request("GET", "/_mock/requests", headers=ADMIN).json()["requests"]
+    assert len(entries) == 3 and len({(entry["status"], entry["model"], entry["prompt"]) for entry in entries}) == 1
+
+
+def test_an_answer_over_half_the_budget_and_streams_are_not_remembered(
+        handled: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = InProcess(Settings(payload="realistic", answer_cache_bytes=4 * 1024 * 1024))  # 2.2 MB > 2 MiB
     for _ in range(2):
         assert fake.generate(MODEL, text_request("an image", imageSize="1K")).status_code == 200
     assert len(handled) == 2
@@ -113,6 +149,23 @@ def test_image_answers_and_streams_are_not_remembered(handled: list[str], monkey
     assert streams[0].content != streams[1].content  # each stream its own responseId, framed as a stream
 
 
+def test_image_data_is_kept_by_reference_and_joined_once_at_the_first_replay() -> None:
+    from mock_server.web.answers import AnswerCache, remember_answer
+    from mock_server.web.http import request_key
+
+    cache = AnswerCache(lambda: "new-id", lambda scope: True)
+    scope: dict[str, Any] = {"method": "POST", "path": "/p", "headers": [], "query_string": b""}
+    remember_answer(scope, "rid")
+    image = b"A" * 100_000
+    start = {"type": "http.response.start", "status": 200, "headers": []}
+    cache.keep(request_key(scope, b"{}"), scope, start, [b'{"data": "', image, b'", "responseId": "rid"}'])
+    kept = cache._answers[request_key(scope, b"{}")][0]
+    assert any(piece is image for piece in kept.body)  # not copied when kept
+    first = cache.get(request_key(scope, b"{}"), scope)
+    assert first is not None and first.body_with(b"x") == [b'{"data": "' + image + b'", "responseId": "', b'x"}']
+    assert cache.get(request_key(scope, b"{}"), scope) is first  # joined once, then kept joined
+
+
 def test_the_cache_is_bounded_by_entries_and_bytes() -> None:
     from mock_server.web.answers import AnswerCache, remember_answer
     from mock_server.web.http import request_key
@@ -127,7 +180,7 @@ def test_the_cache_is_bounded_by_entries_and_bytes() -> None:
         {"method": "POST", "path": f"/p{number}", "headers": [], "query_string": b""}, b"{}"), {}) is not None]
     assert kept == [4, 5]  # the newest: about 1.4 KB each, so two fit in 4000 bytes (three entries would)
     replayed = cache.get(request_key({"method": "POST", "path": "/p5", "headers": [], "query_string": b""}, b"{}"), {})
-    assert replayed is not None and replayed.body_with(b"fresh") == b'{"responseId": "fresh"}' + b" " * 900
+    assert replayed is not None and b"".join(replayed.body_with(b"fresh")) == b'{"responseId": "fresh"}' + b" " * 900
     unmarked: dict[str, Any] = {"method": "POST", "path": "/x", "headers": [], "query_string": b""}
     cache.keep(request_key(unmarked, b"{}"), unmarked, start, [b"{}"])  # the handler did not say it may be kept
     assert cache.get(request_key(unmarked, b"{}"), {}) is None
