@@ -19,7 +19,7 @@ from mock_server.answer.flavour import use_flavour
 from mock_server.api.generate import count_tokens, generate_content
 from mock_server.api.models import served_profile
 from mock_server.api.streaming import stream_generate_content
-from mock_server.api.vertex import interactions, models
+from mock_server.api.vertex import interactions, interactions_rpc, models
 from mock_server.api.vertex.auth import VERTEX_VERSIONS, authenticate_vertex
 from mock_server.api.vertex.flavour import VERTEX
 from mock_server.runtime import runtime_of
@@ -60,5 +60,6 @@ def routes() -> list[Route]:
               publisher_model_action, methods=["POST"]),
         Route("/{version}/publishers/{publisher}/models/{target}", publisher_model_action, methods=["POST"]),
         *models.routes(),
+        *interactions_rpc.routes(),  # before interactions.routes(): their item path would take "{id}:poll"
         *interactions.routes(),
     ]
