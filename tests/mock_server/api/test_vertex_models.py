@@ -7,31 +7,20 @@ import json
 from datetime import date
 from typing import Any
 
-import google.oauth2.credentials
 import pytest
-from google import genai
-from google.genai import errors, types
+from google.genai import errors
 
 from mock_server.settings import Settings
 from mock_server.testing import RunningServer, serve_in_thread
 from schemas import load_json, load_profile_book
 from tests.support.fake import InProcess, error_of
+from tests.support.vertex import express_client, project_client
 
 BOOK = load_profile_book()
 TEMPLATE = load_json("vertex_publisher_model.json")["resource"]
 BEARER = {"authorization": "Bearer ya29.token"}
 # A day when some catalogue ids were not yet launched and others were still served.
 EARLY_DAY = "2026-01-01"
-
-
-def project_client(server: RunningServer) -> genai.Client:
-    credentials = google.oauth2.credentials.Credentials(token="ya29.fake-access-token")  # type: ignore[no-untyped-call]
-    return genai.Client(vertexai=True, project="proj-1", location="us-central1", credentials=credentials,
-                        http_options=types.HttpOptions(base_url=server.base_url))
-
-
-def express_client(server: RunningServer) -> genai.Client:
-    return genai.Client(vertexai=True, api_key="express-key", http_options=types.HttpOptions(base_url=server.base_url))
 
 
 def expected_resource(model_id: str) -> dict[str, Any]:
