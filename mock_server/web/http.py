@@ -47,6 +47,8 @@ def model_and_action(path: str) -> tuple[str | None, str | None]:
 _ID = r"[^/:]+"
 # The Gemini API's /{version}/interactions and Vertex AI's, under a project and location or a location.
 _INTERACTIONS = rf"/[^/]+(?:/projects/{_ID})?(?:/locations/{_ID})?/interactions"
+# Vertex AI's publisher models, under a project and location or not.
+_PUBLISHERS = rf"/[^/]+(?:/projects/{_ID}/locations/{_ID})?/publishers/{_ID}/models"
 # Google's RPC method names (``resource.method``, as its REST reference titles them: ``files.get``,
 # ``batches.cancel``, ``interactions.create`` ...); the segment after ``/upload`` or ``/download`` and
 # the version is any one segment, so that the name depends on the method and path alone.
@@ -63,6 +65,17 @@ for _method, _pattern, _name in (
     ("GET", rf"/[^/]+/batches/{_ID}", "batches.get"),
     ("DELETE", rf"/[^/]+/batches/{_ID}", "batches.delete"),
     ("POST", rf"/[^/]+/batches/{_ID}:cancel", "batches.cancel"),
+    # Vertex AI's models.get/list (Model Garden publisher models; a project's own models) and the
+    # methods of its discovery document (before the generic get, which would take "{id}:poll").
+    ("GET", rf"{_PUBLISHERS}", "models.list"),
+    ("GET", rf"{_PUBLISHERS}/{_ID}", "models.get"),
+    ("GET", rf"/[^/]+/projects/{_ID}/locations/{_ID}/models", "models.list"),
+    ("POST", rf"{_INTERACTIONS}:create", "interactions.create"),
+    ("POST", rf"{_INTERACTIONS}:createStream", "interactions.createStream"),
+    ("POST", rf"{_INTERACTIONS}Http", "interactionsHttp.create"),
+    ("GET", rf"{_INTERACTIONS}/{_ID}:poll", "interactions.getPoll"),
+    ("GET", rf"{_INTERACTIONS}/{_ID}:stream", "interactions.getStream"),
+    ("POST", rf"{_INTERACTIONS}/{_ID}:cancel", "interactions.cancel"),
     ("POST", rf"{_INTERACTIONS}", "interactions.create"),
     ("GET", rf"{_INTERACTIONS}/[^/]+", "interactions.get"),
     ("DELETE", rf"{_INTERACTIONS}/[^/]+", "interactions.delete"),

@@ -31,9 +31,10 @@ from mock_server.api.vertex.auth import VERTEX_VERSIONS, authenticate_vertex
 from mock_server.web.errors import ApiError
 from schemas import load_schema
 
-__all__ = ["routes"]
+__all__ = ["BodyReader", "Handler", "on_vertex", "read_vertex_body", "routes"]
 
 Handler = Callable[[Request], Awaitable[Response]]
+BodyReader = Callable[[Any], tuple[Any, str | None]]
 # The Gemini API version whose rules (ratios, sizes, texts) apply: v1beta1 is Vertex's beta like v1beta.
 _RULES_VERSION = "v1beta"
 # The SDK's express-mode path has no location segment: only v1beta1 is told apart from the Gemini API's
@@ -92,7 +93,7 @@ def _delivery(document: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     return document | {"response_format": entries if listed else entries[0]}, prefix
 
 
-def _read_body(document: Any) -> tuple[Any, str | None]:
+def read_vertex_body(document: Any) -> tuple[Any, str | None]:
     """Vertex's create body in the Gemini API's shape, and the ``gs://`` folder of URI delivery (or None)."""
     if not isinstance(document, dict):
         return document, None
@@ -103,7 +104,10 @@ def _unknown_model(scope: str, model: str) -> ApiError:
     return ApiError.named("vertex_model_not_found", resource=f"{scope}publishers/google/models/{model}")
 
 
-def _on_vertex(handler: Handler) -> Handler:
+def on_vertex(handler: Handler, read_body: BodyReader = read_vertex_body) -> Handler:
+    """``handler`` behind Vertex's version and credential checks, with Vertex's ``Surface``; ``read_body``
+    turns the create body into the Gemini API's shape."""
+
     async def endpoint(request: Request) -> Response:
         params = request.path_params
         if params.get("version", _EXPRESS_VERSION) not in VERTEX_VERSIONS:
@@ -111,7 +115,7 @@ def _on_vertex(handler: Handler) -> Handler:
         authenticate_vertex(request)
         scope = f"projects/{params['project']}/locations/{params['location']}/" if "project" in params else ""
         use_surface(request.scope, Surface(rules_version=_RULES_VERSION, google_errors=True,
-                                           unknown_model=partial(_unknown_model, scope), read_body=_read_body))
+                                           unknown_model=partial(_unknown_model, scope), read_body=read_body))
         return await handler(request)
 
     endpoint.__name__ = endpoint.__qualname__ = handler.__name__
@@ -124,9 +128,9 @@ def routes() -> list[Route]:
                  f"/{_EXPRESS_VERSION}"):
         collection, item = f"{base}/interactions", f"{base}/interactions/{{interaction_id}}"
         found += [
-            Route(collection, _on_vertex(create), methods=["POST"]),
-            Route(item, _on_vertex(get), methods=["GET"]),
-            Route(item, _on_vertex(delete), methods=["DELETE"]),
-            Route(f"{item}/cancel", _on_vertex(cancel), methods=["POST"]),
+            Route(collection, on_vertex(create), methods=["POST"]),
+            Route(item, on_vertex(get), methods=["GET"]),
+            Route(item, on_vertex(delete), methods=["DELETE"]),
+            Route(f"{item}/cancel", on_vertex(cancel), methods=["POST"]),
         ]
     return found

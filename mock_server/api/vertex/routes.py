@@ -4,7 +4,7 @@
 and ``/{v1|v1beta1}/publishers/google/models/{m}:{action}`` (express mode, API key), for
 ``generateContent``, ``streamGenerateContent`` and ``countTokens`` (api-2026.md §4; the paths
 google-genai builds with ``vertexai=True``). Credentials: ``auth.py``. The Interactions API's Vertex
-paths (``interactions.py``) are part of ``routes()``.
+paths (``interactions.py``) and models.get/list (``models.py``) are part of ``routes()``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from mock_server.answer.flavour import use_flavour
 from mock_server.api.generate import count_tokens, generate_content
 from mock_server.api.models import served_profile
 from mock_server.api.streaming import stream_generate_content
-from mock_server.api.vertex import interactions
+from mock_server.api.vertex import interactions, interactions_rpc, models
 from mock_server.api.vertex.auth import VERTEX_VERSIONS, authenticate_vertex
 from mock_server.api.vertex.flavour import VERTEX
 from mock_server.runtime import runtime_of
@@ -59,5 +59,7 @@ def routes() -> list[Route]:
         Route("/{version}/projects/{project}/locations/{location}/publishers/{publisher}/models/{target}",
               publisher_model_action, methods=["POST"]),
         Route("/{version}/publishers/{publisher}/models/{target}", publisher_model_action, methods=["POST"]),
+        *models.routes(),
+        *interactions_rpc.routes(),  # before interactions.routes(): their item path would take "{id}:poll"
         *interactions.routes(),
     ]

@@ -8,7 +8,6 @@ import io
 import json
 from typing import Any
 
-import google.oauth2.credentials
 import pytest
 from google import genai
 from google.genai import errors, types
@@ -20,22 +19,13 @@ from schemas import load_profile_book
 from schemas.wire.sse import parse_sse
 from tests.support.fake import InProcess, error_of, text_request
 from tests.support.real_captures import CAPTURES, capture_names, load_capture
+from tests.support.vertex import express_client, project_client
 
 BOOK = load_profile_book()
 THINKING = next(p for p in BOOK.profiles.values() if p.thinking and "2K" in p.image_sizes)
 PLAIN = next((p for p in BOOK.profiles.values() if not p.thinking), next(iter(BOOK.profiles.values())))
 PROJECT_PATH = "/v1beta1/projects/proj-1/locations/us-central1/publishers/google/models"
 EXPRESS_PATH = "/v1beta1/publishers/google/models"
-
-
-def project_client(server: RunningServer) -> genai.Client:
-    credentials = google.oauth2.credentials.Credentials(token="ya29.fake-access-token")  # type: ignore[no-untyped-call]
-    return genai.Client(vertexai=True, project="proj-1", location="us-central1", credentials=credentials,
-                        http_options=types.HttpOptions(base_url=server.base_url))
-
-
-def express_client(server: RunningServer) -> genai.Client:
-    return genai.Client(vertexai=True, api_key="express-key", http_options=types.HttpOptions(base_url=server.base_url))
 
 
 def vertex_post(fake: InProcess, model: str, body: Any, action: str = "generateContent", path: str = PROJECT_PATH,
