@@ -9,6 +9,8 @@ import pytest
 from google import genai
 from google.genai import types
 
+from mock_server.api.webhooks.delivery import destination_refusal
+from mock_server.cli import build_parser, settings_from_args
 from mock_server.settings import Settings
 from mock_server.testing import RunningServer, serve_in_thread
 from schemas import error_catalogue, validator
@@ -178,3 +180,31 @@ def test_the_api_needs_a_key() -> None:
         "x-goog-api-key": "wrong"})
     assert answer.status_code == 400 and answer.json()["error"]["status"] == "INVALID_ARGUMENT"
     assert InProcess().request("GET", "/v1beta/webhooks").status_code == 403
+
+
+@pytest.mark.parametrize(("uri", "mode", "allowed"), [
+    ("http://127.0.0.1:9/x", "loopback", True),
+    ("http://127.8.9.10/x", "loopback", True),
+    ("http://[::1]:9/x", "loopback", True),
+    ("https://LOCALHOST/x", "loopback", True),
+    ("http://api.localhost/x", "loopback", True),
+    ("http://127.0.0.1@example.com/x", "loopback", False),  # userinfo: the host is example.com
+    ("http://localhost.example.com/x", "loopback", False),
+    ("http://[::ffff:10.0.0.1]/x", "loopback", False),
+    ("http://0.0.0.0/x", "loopback", False),
+    ("https://example.com/x", "any", True),
+    ("file:///etc/passwd", "any", False),
+    ("http://127.0.0.1/x", "off", False),
+])
+def test_destination_rule(uri: str, mode: str, allowed: bool) -> None:
+    assert (destination_refusal(uri, mode) is None) == allowed
+
+
+def test_cli_options_map_onto_settings() -> None:
+    args = build_parser().parse_args(["serve", "--webhooks", "off", "--webhook-timeout", "1.5",
+                                      "--webhook-retries", "0"])
+    settings = settings_from_args(args)
+    assert (settings.webhooks, settings.webhook_timeout_seconds, settings.webhook_retries) == ("off", 1.5, 0)
+    assert settings_from_args(build_parser().parse_args(["serve"])).webhooks == "loopback"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--webhooks", "everywhere"])
