@@ -136,7 +136,10 @@ async def _deliver(runtime: Runtime, event: dict[str, Any], target: Target) -> N
         log.exception("webhook delivery %s failed", message_id)
         record["outcome"] = "failed"
     finally:
-        registry.record_delivery(message_id, record)
+        try:
+            registry.record_delivery(message_id, record)
+        except Exception:  # e.g. the shared state store is unreachable: the log still has it
+            log.warning("webhook delivery %s not recorded", message_id)
         log.info("webhook %s %s -> %s: %s", message_id, event["type"], record["uri"], record["outcome"])
 
 

@@ -10,6 +10,7 @@ nothing: the API has no event for it); background interactions ``interaction.com
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from mock_server.api.webhooks.delivery import Target, check_destination, dispatch, event_document, registry_of
@@ -24,6 +25,8 @@ _BATCH_EVENTS = {"BATCH_STATE_SUCCEEDED": "batch.succeeded", "BATCH_STATE_FAILED
 _INTERACTION_EVENTS = {"completed": "interaction.completed", "failed": "interaction.failed",
                        "requires_action": "interaction.requires_action"}
 _MAX_URIS = 10
+
+log = logging.getLogger("gemini_mock.webhooks")
 
 
 def read_webhook_config(runtime: Runtime, config: Any, request: str) -> dict[str, Any] | None:
@@ -50,8 +53,15 @@ def read_webhook_config(runtime: Runtime, config: Any, request: str) -> dict[str
 
 
 def notify(runtime: Runtime, event_type: str, data: dict[str, Any], config: dict[str, Any] | None) -> None:
-    """Deliver ``event_type`` about ``data`` (in the background) to the job's URIs or the subscribers."""
-    config = config or {}
+    """Deliver ``event_type`` about ``data`` (in the background) to the job's URIs or the subscribers;
+    never raises: a job that has ended stays ended whatever happens to its announcement."""
+    try:
+        _notify(runtime, event_type, data, config or {})
+    except Exception:
+        log.exception("webhook event %s about %s not sent", event_type, data.get("id"))
+
+
+def _notify(runtime: Runtime, event_type: str, data: dict[str, Any], config: dict[str, Any]) -> None:
     if "user_metadata" in config:
         data = {**data, "user_metadata": config["user_metadata"]}
     if config.get("uris"):

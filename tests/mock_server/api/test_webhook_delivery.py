@@ -196,6 +196,17 @@ def test_bad_webhook_config_is_refused_at_creation(server: RunningServer, config
     assert interaction.status_code == 400 and interaction.json()["error"]["code"] == "invalid_request"
 
 
+def test_a_cancelled_job_announces_nothing(hooks: Receiver) -> None:
+    with serve_in_thread(Settings(port=0, latency="600000")) as slow:  # ten minutes per image
+        client = sdk(slow)
+        job = client.batches.create(model=MODEL, src=[ITEM], config={"webhook_config": {"uris": [hooks.url()]}})
+        client.batches.cancel(name=job.name or "")
+        assert client.batches.get(name=job.name or "").state == types.JobState.JOB_STATE_CANCELLED
+        time.sleep(0.3)
+        assert records(slow) == []
+    assert hooks.received == []
+
+
 def test_webhooks_off_calls_nobody(hooks: Receiver) -> None:
     with serve_in_thread(Settings(port=0, webhooks="off")) as quiet:
         client = sdk(quiet)

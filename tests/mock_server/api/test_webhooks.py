@@ -4,6 +4,7 @@ refusals over plain HTTP (Google-shaped 4xx, texts from the error catalogue)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from google import genai
@@ -208,3 +209,14 @@ def test_cli_options_map_onto_settings() -> None:
     assert settings_from_args(build_parser().parse_args(["serve"])).webhooks == "loopback"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["serve", "--webhooks", "everywhere"])
+
+
+def test_webhooks_live_in_the_shared_state_store(tmp_path: Path) -> None:
+    """Two apps on one SQLite state (as two --workers): a webhook made by one is seen and deleted by the other."""
+    settings = Settings(state=f"sqlite:///{tmp_path}/state.db")
+    one, two = InProcess(settings), InProcess(settings)
+    hook = one.request("POST", "/v1beta/webhooks", headers=KEY,
+                       json={"uri": LOCAL, "subscribed_events": ["batch.failed"]}).json()["id"]
+    assert two.request("GET", f"/v1beta/webhooks/{hook}", headers=KEY).json()["uri"] == LOCAL
+    assert two.request("DELETE", f"/v1beta/webhooks/{hook}", headers=KEY).status_code == 200
+    assert one.request("GET", f"/v1beta/webhooks/{hook}", headers=KEY).status_code == 404
