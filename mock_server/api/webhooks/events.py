@@ -10,6 +10,7 @@ nothing: the API has no event for it); background interactions ``interaction.com
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -25,6 +26,7 @@ _BATCH_EVENTS = {"BATCH_STATE_SUCCEEDED": "batch.succeeded", "BATCH_STATE_FAILED
 _INTERACTION_EVENTS = {"completed": "interaction.completed", "failed": "interaction.failed",
                        "requires_action": "interaction.requires_action"}
 _MAX_URIS = 10
+_MAX_METADATA_BYTES = 16 * 1024  # echoed in every event and kept in every delivery record
 
 log = logging.getLogger("gemini_mock.webhooks")
 
@@ -43,9 +45,9 @@ def read_webhook_config(runtime: Runtime, config: Any, request: str) -> dict[str
         raise ApiError.named("webhook_invalid", request=request, field="webhook_config.uris",
                              detail=f"must be a list of at most {_MAX_URIS} URIs.")
     metadata = config.get("user_metadata", config.get("userMetadata"))
-    if metadata is not None and not isinstance(metadata, dict):
+    if metadata is not None and (not isinstance(metadata, dict) or len(json.dumps(metadata)) > _MAX_METADATA_BYTES):
         raise ApiError.named("webhook_invalid", request=request, field="webhook_config.user_metadata",
-                             detail="must be an object.")
+                             detail=f"must be an object of at most {_MAX_METADATA_BYTES} bytes as JSON.")
     checked: dict[str, Any] = {"uris": [check_destination(runtime, uri, field, "uris") for uri in uris]}
     if metadata is not None:
         checked["user_metadata"] = metadata

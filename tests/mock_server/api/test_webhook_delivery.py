@@ -181,6 +181,7 @@ def test_background_interaction_announces_completion(server: RunningServer, hook
     ({"uris": "http://127.0.0.1/hook"}, "webhook_config.uris"),
     ({"uris": ["not a uri"]}, "webhook_config.uris"),
     ({"user_metadata": "x"}, "webhook_config.user_metadata"),
+    ({"user_metadata": {"big": "x" * 20000}}, "webhook_config.user_metadata"),
     ({"secret": "x"}, "webhook_config"),
 ])
 def test_bad_webhook_config_is_refused_at_creation(server: RunningServer, config: dict[str, Any],
