@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server.allocator import limit_allocator_growth
 from mock_server.answer.reply import new_response_id
-from mock_server.api import files, interactions
+from mock_server.api import files, interactions, webhooks
 from mock_server.api.batch.routes import create_batch
 from mock_server.api.batch.routes import routes as batch_routes
 from mock_server.api.generate import count_tokens, generate_content
@@ -159,6 +159,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *vertex_routes(),
         *batch_routes(),
         *interactions.routes(),
+        *webhooks.routes(),
     ]
     middleware: list[Middleware] = []
     if settings.replay_dir:

@@ -92,6 +92,12 @@ class Settings:
     # whether disputed shutdown dates (catalogue announcedShutdown) count then.
     as_of: str | None = None
     announced_shutdowns: Literal["ignore", "apply"] = "ignore"
+    # Webhooks (docs/webhooks.md): which destinations the fake may POST events to ("off": none,
+    # "loopback": this machine only, the default, so the fake is never an SSRF vector; "any"), the
+    # timeout of one attempt, and the retries after a failed attempt.
+    webhooks: Literal["off", "loopback", "any"] = "loopback"
+    webhook_timeout_seconds: float = 5.0
+    webhook_retries: int = 2
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)

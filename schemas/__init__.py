@@ -51,6 +51,12 @@ SCHEMA_NAMES = (
     "interactions/interaction",
     "interactions/sse_event",
     "interactions/error",
+    # The Webhooks API (schemas/webhooks/).
+    "webhooks/webhook",
+    "webhooks/create_request",
+    "webhooks/update_request",
+    "webhooks/list_webhooks",
+    "webhooks/event",
 )
 
 

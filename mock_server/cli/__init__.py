@@ -18,6 +18,7 @@ from mock_server.cli.interactions import add_interactions_options, interactions_
 from mock_server.cli.session import add_session_options, session_settings
 from mock_server.cli.state import StateSetupError, add_state_options, serving_state, state_settings
 from mock_server.cli.surfaces import add_surface_options, surface_settings
+from mock_server.cli.webhooks import add_webhook_options, webhook_settings
 from mock_server.settings import ENV_VAR, Settings
 from mock_server.web.serving import uvicorn_options
 
@@ -59,6 +60,7 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     add_surface_options(parser)
     add_interactions_options(parser)
     add_state_options(parser)
+    add_webhook_options(parser)
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
@@ -81,6 +83,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         **surface_settings(args),
         **interactions_settings(args),
         **state_settings(args),
+        **webhook_settings(args),
     )
 
 

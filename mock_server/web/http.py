@@ -80,6 +80,14 @@ for _method, _pattern, _name in (
     ("GET", rf"{_INTERACTIONS}/[^/]+", "interactions.get"),
     ("DELETE", rf"{_INTERACTIONS}/[^/]+", "interactions.delete"),
     ("POST", rf"{_INTERACTIONS}/[^/]+/cancel", "interactions.cancel"),
+    ("POST", r"/(?!_mock/)[^/]+/webhooks", "webhooks.create"),
+    ("GET", r"/(?!_mock/)[^/]+/webhooks", "webhooks.list"),
+    ("GET", rf"/(?!_mock/)[^/]+/webhooks/{_ID}", "webhooks.get"),
+    ("PATCH", rf"/(?!_mock/)[^/]+/webhooks/{_ID}", "webhooks.update"),
+    ("DELETE", rf"/(?!_mock/)[^/]+/webhooks/{_ID}", "webhooks.delete"),
+    ("POST", rf"/(?!_mock/)[^/]+/webhooks/{_ID}:ping", "webhooks.ping"),
+    ("POST", rf"/(?!_mock/)[^/]+/webhooks/{_ID}:rotateSigningSecret", "webhooks.rotateSigningSecret"),
+    ("GET", r"/\.well-known/jwks\.json", "webhooks.jwks"),
 ):
     _ROUTE_ACTIONS.setdefault(_method, []).append((re.compile(_pattern), _name))
 

@@ -24,6 +24,7 @@ from mock_server.answer.validation import parse_json_body, read_validated
 from mock_server.api.batch.operation import operation
 from mock_server.api.batch.runner import batch_store, run_job, tasks_of
 from mock_server.api.files import store_of
+from mock_server.api.webhooks.events import read_webhook_config
 from mock_server.runtime import runtime_of
 from mock_server.state.batch_store import TERMINAL_STATES, StoreFull
 from mock_server.state.file_store import new_id
@@ -65,6 +66,7 @@ async def create_batch(request: Request, profile: ModelProfile) -> Response:
         raise ApiError.named("batch_too_large", limit=settings.batch_inline_max_bytes)
     batch = read_validated(parse_json_body(body), "batch_create_request")["batch"]
     input_config = _input_config(batch, request)
+    webhook_config = read_webhook_config(runtime, batch.get("webhookConfig"), "BatchGenerateContentRequest.batch")
     store = batch_store(runtime)
     running = sum(1 for record in store.list() if record["state"] not in TERMINAL_STATES)
     if running >= settings.batch_max_concurrent:
@@ -76,7 +78,7 @@ async def create_batch(request: Request, profile: ModelProfile) -> Response:
         "inputConfig": input_config, "priority": int(batch.get("priority", 0) or 0), "version": check_version(request),
         "state": "BATCH_STATE_PENDING", "created": now, "updated": now, "ended": None,
         "counts": {"requests": count, "succeeded": 0, "failed": 0, "pending": count}, "results": [],
-        "responsesFile": None, "error": None,
+        "responsesFile": None, "error": None, "webhookConfig": webhook_config,
     }
     try:
         store.put(record["id"], record)

@@ -22,6 +22,7 @@ from mock_server.answer.reply import encode_reply
 from mock_server.api.batch.operation import rpc_status
 from mock_server.api.files import store_generated, store_of
 from mock_server.api.generate import plan_document, rendered_for
+from mock_server.api.webhooks.events import notify_batch
 from mock_server.instrument.latency import plan_delay
 from mock_server.instrument.scenarios import ScenarioFault, apply_scenario
 from mock_server.runtime import Runtime
@@ -124,9 +125,11 @@ def _update(store: JobStore, job_id: str, **changes: Any) -> dict[str, Any] | No
     return record
 
 
-def _finish(store: JobStore, job_id: str, state: str, **changes: Any) -> None:
-    now = time.time()
-    _update(store, job_id, state=state, ended=now, **changes)
+def _finish(runtime: Runtime, job_id: str, state: str, **changes: Any) -> None:
+    """End the job (unless cancelled or deleted meanwhile) and announce it to its webhooks."""
+    record = _update(batch_store(runtime), job_id, state=state, ended=time.time(), **changes)
+    if record is not None:
+        notify_batch(runtime, record)
 
 
 async def run_job(request: Request, runtime: Runtime, profile: ModelProfile, job_id: str, base_url: str) -> None:
@@ -134,7 +137,7 @@ async def run_job(request: Request, runtime: Runtime, profile: ModelProfile, job
     clock = _Clock(runtime)
     try:
         if not await clock.spend(profile, profile.default_image_size):
-            _finish(store, job_id, "BATCH_STATE_EXPIRED", error=rpc_status(ApiError.named("deadline_exceeded")))
+            _finish(runtime, job_id, "BATCH_STATE_EXPIRED", error=rpc_status(ApiError.named("deadline_exceeded")))
             return
         record = _update(store, job_id, state="BATCH_STATE_RUNNING")
         if record is None:
@@ -145,7 +148,7 @@ async def run_job(request: Request, runtime: Runtime, profile: ModelProfile, job
         lines: list[bytes] = []
         for item in items:
             if not await clock.spend(profile, _size_of(profile, item)):
-                _finish(store, job_id, "BATCH_STATE_EXPIRED", counts=counts,
+                _finish(runtime, job_id, "BATCH_STATE_EXPIRED", counts=counts,
                         error=rpc_status(ApiError.named("deadline_exceeded")))
                 return
             result: dict[str, Any] = {"metadata": item["metadata"]} if "metadata" in item else {}
@@ -169,9 +172,9 @@ async def run_job(request: Request, runtime: Runtime, profile: ModelProfile, job
         if "fileName" in record["inputConfig"]:
             name = store_generated(store_of(runtime), b"\n".join(lines) + b"\n", "application/jsonl",
                                    f"batch-{job_id}-responses", base_url, record["version"])
-            _finish(store, job_id, "BATCH_STATE_SUCCEEDED", counts=counts, responsesFile=name)
+            _finish(runtime, job_id, "BATCH_STATE_SUCCEEDED", counts=counts, responsesFile=name)
         else:
-            _finish(store, job_id, "BATCH_STATE_SUCCEEDED", counts=counts, results=results)
+            _finish(runtime, job_id, "BATCH_STATE_SUCCEEDED", counts=counts, results=results)
     except asyncio.CancelledError:
         return
     finally:

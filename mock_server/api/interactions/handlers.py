@@ -20,6 +20,7 @@ from mock_server.api.interactions.resource import now, resource
 from mock_server.api.interactions.streaming import stream_answer
 from mock_server.api.interactions.surface import admit
 from mock_server.api.interactions.turn import RUNNING, Planned, finished, keep, not_found, plan_turn, store_of
+from mock_server.api.webhooks.events import notify_interaction, read_webhook_config
 from mock_server.instrument.latency import plan_delay
 from mock_server.runtime import Runtime, runtime_of
 from mock_server.web.errors import ApiError
@@ -30,24 +31,27 @@ from schemas.wire.sse import SSE_CONTENT_TYPE
 __all__ = ["cancel", "create", "delete", "get"]
 
 
-async def _complete_later(runtime: Runtime, planned: Planned, delay: float) -> None:
+async def _complete_later(runtime: Runtime, planned: Planned, delay: float, webhook_config: Any) -> None:
     await asyncio.sleep(delay)
     rendered = await rendered_for(runtime, planned.reply)
     record = store_of(runtime).get(planned.interaction_id)
     if record is None or record["interaction"]["status"] not in RUNNING:
         return  # cancelled or deleted meanwhile: a cancelled interaction stays cancelled
-    keep(runtime, planned, finished(planned, rendered))
+    document = finished(planned, rendered)
+    keep(runtime, planned, document)
+    notify_interaction(runtime, document, webhook_config)
 
 
 def _start_background(runtime: Runtime, planned: Planned) -> Response:
     call = planned.call
+    webhook_config = read_webhook_config(runtime, call.webhook_config, "CreateInteractionRequest")
     document = resource(interaction_id=planned.interaction_id, status="in_progress", model=call.model,
                         created=planned.created, service_tier=call.service_tier, previous_id=call.previous_id,
                         echo=call.echo)
     store_of(runtime).put(planned.interaction_id, {"interaction": document | {"steps": call.user_steps},
                                                    "history": None})
     delay = plan_delay(runtime, call.profile, call.image_request.image_size).total
-    task = asyncio.get_running_loop().create_task(_complete_later(runtime, planned, delay))
+    task = asyncio.get_running_loop().create_task(_complete_later(runtime, planned, delay, webhook_config))
     tasks: set[asyncio.Task[None]] = runtime.extensions.setdefault("interaction_tasks", set())
     tasks.add(task)  # a reference, so the task is not collected before it ends
     task.add_done_callback(tasks.discard)

@@ -57,6 +57,7 @@ class CreateCall:
     service_tier: str = "standard"
     mime_type: str | None = None
     echo: dict[str, Any] = field(default_factory=dict)
+    webhook_config: Any = None  # as sent; checked when a background interaction starts (api/webhooks/)
 
 
 def _check_shape(document: Any) -> dict[str, Any]:
@@ -239,5 +240,5 @@ def read_create(
         user_steps=user_steps, stream=bool(body.get("stream")), background=bool(body.get("background")),
         store=store, previous_id=body.get("previous_interaction_id"),
         service_tier=str(body.get("service_tier") or "standard"), mime_type=mime,
-        echo={name: body[name] for name in _ECHOED if name in body},
+        echo={name: body[name] for name in _ECHOED if name in body}, webhook_config=body.get("webhook_config"),
     )

@@ -98,6 +98,9 @@ def test_batches_and_models_are_named_too(gemini_mock: GeminiMock) -> None:
     ("GET", "/v1beta/batches/b1:cancel", None),
     ("GET", "/v1beta/nothing", None),
     ("GET", "/_mock/requests", None),
+    ("PATCH", "/v1beta/webhooks/w1", "webhooks.update"),
+    ("POST", "/v1beta/webhooks/w1:rotateSigningSecret", "webhooks.rotateSigningSecret"),
+    ("GET", "/_mock/webhooks/deliveries", None),
 ])
 def test_action_depends_on_method_and_path(method: str, path: str, expected: str | None) -> None:
     assert action_of(method, path) == expected
@@ -119,7 +122,8 @@ def test_every_route_the_fake_serves_has_an_action() -> None:
         for method in sorted((route.methods or set()) - {"HEAD"}):  # type: ignore[attr-defined]
             sample = _sample_path(path)
             if method == "POST" and "{target" in path:  # POST on an item is always one of its actions
-                sample += ":cancel" if "/batches/" in path else ":generateContent"
+                kind = next((part for part in ("/batches/", "/webhooks/") if part in path), "")
+                sample += {"/batches/": ":cancel", "/webhooks/": ":ping"}.get(kind, ":generateContent")
             if action_of(method, sample) is None:
                 unnamed.append(f"{method} {sample}")
     assert not unnamed, unnamed
