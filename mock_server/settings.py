@@ -92,6 +92,9 @@ class Settings:
     # whether disputed shutdown dates (catalogue announcedShutdown) count then.
     as_of: str | None = None
     announced_shutdowns: Literal["ignore", "apply"] = "ignore"
+    # Vertex batchPredictionJobs (docs/vertex.md): gs://bucket/path is read and written as
+    # {gcs_dir}/bucket/path; None: no Cloud Storage, so every job fails to import its input.
+    gcs_dir: str | None = None
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
