@@ -293,9 +293,12 @@ def test_gcs_dir_option_reaches_the_settings() -> None:
     assert settings_from_args(build_parser().parse_args(["serve"])).gcs_dir is None
 
 
-def test_jobs_are_seen_by_every_replica_sharing_the_state(tmp_path: Path) -> None:
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
+def test_jobs_are_seen_by_every_replica_sharing_the_state(store: str, tmp_path: Path,
+                                                          request: pytest.FixtureRequest) -> None:
     source = put_object(tmp_path, "gs://bkt/in.jsonl", [request_line("shared", "1:1", SIZES[0])])
-    settings = Settings(port=0, state=f"sqlite:///{tmp_path / 'state.db'}", gcs_dir=str(tmp_path))
+    state = f"sqlite:///{tmp_path / 'state.db'}" if store == "sqlite" else request.getfixturevalue("redis_url")
+    settings = Settings(port=0, state=state, gcs_dir=str(tmp_path))
     with serve_in_thread(settings) as first, serve_in_thread(settings) as second:
         creator, reader = vertex(first), vertex(second)  # kept referenced: a collected client closes its pool
         job = creator.batches.create(model=MODEL.model_id, src=source)
@@ -305,3 +308,21 @@ def test_jobs_are_seen_by_every_replica_sharing_the_state(tmp_path: Path) -> Non
         assert job.name in [listed.name for listed in reader.batches.list()]
         reader.batches.delete(name=job.name or "")
         assert httpx.get(f"{first.base_url}/v1beta1/{job.name}", headers=BEARER).status_code == 404
+
+
+@pytest.mark.parametrize("uri", ["gs://bkt/../../secret.jsonl", "gs://../secret.jsonl", "gs://bkt/link/secret.jsonl",
+                                 "gs://bkt/../../gcs"])
+def test_the_folder_holds_even_without_the_uri_check(uri: str, tmp_path: Path) -> None:
+    """Defence in depth: the mapping itself refuses any path that resolves outside --gcs-dir."""
+    from mock_server.api.vertex.gcs import GcsUnavailable, read_object, write_object
+
+    root = tmp_path / "gcs"
+    (root / "bkt").mkdir(parents=True)
+    (tmp_path / "secret.jsonl").write_text("secret")
+    (root / "bkt" / "link").symlink_to(tmp_path)
+    settings = Settings(gcs_dir=str(root))
+    with pytest.raises(GcsUnavailable):
+        read_object(settings, uri, 1024)
+    with pytest.raises(GcsUnavailable):
+        write_object(settings, uri, b"overwritten")
+    assert (tmp_path / "secret.jsonl").read_text() == "secret"
