@@ -32,18 +32,25 @@ from mock_server.web.errors import ApiError
 from schemas import ModelProfile
 from schemas.wire.casing import camel_to_snake
 
-__all__ = ["JobClock", "answer_item", "batch_store", "item_image_size", "run_job", "tasks_of", "update_job"]
+__all__ = ["JobClock", "answer_item", "batch_store", "item_image_size", "job_store", "run_job", "tasks_of",
+           "update_job"]
 
 log = logging.getLogger("gemini_mock")
 
 
 def batch_store(runtime: Runtime) -> JobStore:
     """This app's job store: the shared state store's when there is one, else this process's."""
-    store: JobStore | None = runtime.extensions.get("batches")
+    return job_store(runtime, "batches", SharedBatchStore)
+
+
+def job_store(runtime: Runtime, extension: str, shared: type[SharedBatchStore]) -> JobStore:
+    """The job store kept as ``runtime.extensions[extension]``: a ``shared`` collection of the shared
+    state store when there is one, else this process's (another surface's jobs use their own)."""
+    store: JobStore | None = runtime.extensions.get(extension)
     if store is None:
         state, limit = state_of(runtime), runtime.settings.batch_max_jobs
-        chosen = SharedBatchStore(state, limit) if state.shared else BatchStore(limit)
-        store = runtime.extensions.setdefault("batches", chosen)
+        chosen = shared(state, limit) if state.shared else BatchStore(limit)
+        store = runtime.extensions.setdefault(extension, chosen)
     return store
 
 

@@ -20,9 +20,9 @@ import secrets
 from typing import Any
 
 from mock_server.api.batch.operation import timestamp
+from mock_server.api.batch.runner import job_store
 from mock_server.runtime import Runtime
-from mock_server.state import state_of
-from mock_server.state.batch_store import BatchStore, JobStore, SharedBatchStore
+from mock_server.state.batch_store import JobStore, SharedBatchStore
 
 __all__ = ["job_name", "new_job_id", "render_job", "vertex_jobs"]
 
@@ -35,12 +35,7 @@ class _SharedVertexJobs(SharedBatchStore):
 
 def vertex_jobs(runtime: Runtime) -> JobStore:
     """This app's Vertex job store: the shared state store's when there is one, else this process's."""
-    store: JobStore | None = runtime.extensions.get("vertex_batches")
-    if store is None:
-        state, limit = state_of(runtime), runtime.settings.batch_max_jobs
-        chosen = _SharedVertexJobs(state, limit) if state.shared else BatchStore(limit)
-        store = runtime.extensions.setdefault("vertex_batches", chosen)
-    return store
+    return job_store(runtime, "vertex_batches", _SharedVertexJobs)
 
 
 def new_job_id() -> str:

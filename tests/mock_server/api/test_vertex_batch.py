@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from PIL import Image
 from mock_server.settings import Settings
 from mock_server.testing import RunningServer, serve_in_thread
 from schemas import load_profile_book, validator
+from tests.support.batch_jobs import wait
 
 BOOK = load_profile_book()
 MODEL = next(p for p in BOOK.profiles.values() if len(p.image_sizes) > 1)
@@ -53,15 +53,6 @@ def vertex(server: RunningServer) -> genai.Client:
     credentials = google.oauth2.credentials.Credentials(token="ya29.fake-access-token")  # type: ignore[no-untyped-call]
     return genai.Client(vertexai=True, project="proj-1", location="us-central1", credentials=credentials,
                         http_options=types.HttpOptions(base_url=server.base_url))
-
-
-def wait(client: genai.Client, job: types.BatchJob, seconds: float = 20) -> types.BatchJob:
-    deadline = time.monotonic() + seconds
-    while not job.done:
-        assert time.monotonic() < deadline, f"{job.name} still {job.state}"
-        time.sleep(0.05)
-        job = client.batches.get(name=job.name or "")
-    return job
 
 
 def request_line(text: str, ratio: str, size: str, **extra: Any) -> dict[str, Any]:
