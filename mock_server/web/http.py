@@ -47,6 +47,7 @@ def model_and_action(path: str) -> tuple[str | None, str | None]:
 _ID = r"[^/:]+"
 # The Gemini API's /{version}/interactions and Vertex AI's, under a project and location or a location.
 _INTERACTIONS = rf"/[^/]+(?:/projects/{_ID})?(?:/locations/{_ID})?/interactions"
+_PREDICTION_JOBS = rf"/[^/]+/projects/{_ID}/locations/{_ID}/batchPredictionJobs"  # batch on Vertex AI
 # Google's RPC method names (``resource.method``, as its REST reference titles them: ``files.get``,
 # ``batches.cancel``, ``interactions.create`` ...); the segment after ``/upload`` or ``/download`` and
 # the version is any one segment, so that the name depends on the method and path alone.
@@ -67,6 +68,11 @@ for _method, _pattern, _name in (
     ("GET", rf"{_INTERACTIONS}/[^/]+", "interactions.get"),
     ("DELETE", rf"{_INTERACTIONS}/[^/]+", "interactions.delete"),
     ("POST", rf"{_INTERACTIONS}/[^/]+/cancel", "interactions.cancel"),
+    ("POST", _PREDICTION_JOBS, "batchPredictionJobs.create"),
+    ("GET", _PREDICTION_JOBS, "batchPredictionJobs.list"),
+    ("GET", rf"{_PREDICTION_JOBS}/{_ID}", "batchPredictionJobs.get"),
+    ("DELETE", rf"{_PREDICTION_JOBS}/{_ID}", "batchPredictionJobs.delete"),
+    ("POST", rf"{_PREDICTION_JOBS}/{_ID}:cancel", "batchPredictionJobs.cancel"),
 ):
     _ROUTE_ACTIONS.setdefault(_method, []).append((re.compile(_pattern), _name))
 
