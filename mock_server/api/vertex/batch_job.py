@@ -24,7 +24,7 @@ from mock_server.api.batch.runner import job_store
 from mock_server.runtime import Runtime
 from mock_server.state.batch_store import JobStore, SharedBatchStore
 
-__all__ = ["job_name", "new_job_id", "render_job", "vertex_jobs"]
+__all__ = ["job_name", "job_state", "new_job_id", "render_job", "vertex_jobs"]
 
 _STATS = (("successfulCount", "succeeded"), ("failedCount", "failed"), ("incompleteCount", "incomplete"))
 
@@ -47,12 +47,17 @@ def job_name(record: dict[str, Any]) -> str:
     return f"projects/{record['project']}/locations/{record['location']}/batchPredictionJobs/{record['id']}"
 
 
+def job_state(record: dict[str, Any]) -> str:
+    """The record's state in Vertex's words (``BATCH_STATE_RUNNING`` -> ``JOB_STATE_RUNNING``)."""
+    return "JOB_STATE_" + str(record["state"]).removeprefix("BATCH_STATE_")
+
+
 def render_job(record: dict[str, Any]) -> dict[str, Any]:
     job: dict[str, Any] = {"name": job_name(record), "displayName": record["displayName"], "model": record["model"],
                            "inputConfig": record["inputConfig"], "outputConfig": record["outputConfig"]}
     if record.get("outputDirectory"):
         job["outputInfo"] = {"gcsOutputDirectory": record["outputDirectory"]}
-    job["state"] = "JOB_STATE_" + str(record["state"]).removeprefix("BATCH_STATE_")
+    job["state"] = job_state(record)
     if record.get("error"):
         job["error"] = record["error"]
     stats = {wire: str(record["counts"][field]) for wire, field in _STATS if record["counts"].get(field)}

@@ -26,7 +26,7 @@ from mock_server.answer.validation import parse_json_body, read_validated
 from mock_server.api.batch.runner import tasks_of
 from mock_server.api.models import served_profile
 from mock_server.api.vertex.auth import VERTEX_VERSIONS, authenticate_vertex
-from mock_server.api.vertex.batch_job import job_name, new_job_id, render_job, vertex_jobs
+from mock_server.api.vertex.batch_job import job_name, job_state, new_job_id, render_job, vertex_jobs
 from mock_server.api.vertex.batch_runner import run_prediction_job
 from mock_server.api.vertex.gcs import check_uri
 from mock_server.runtime import runtime_of
@@ -163,7 +163,7 @@ async def batch_prediction_job(request: Request) -> Response:
     if record is None or (record["project"], record["location"]) != (project, location):
         name = f"projects/{project}/locations/{location}/batchPredictionJobs/{job_id}"
         raise ApiError.named("vertex_batch_not_found", name=name[:300])
-    state = "JOB_STATE_" + str(record["state"]).removeprefix("BATCH_STATE_")
+    state = job_state(record)
     if request.method == "GET":
         return json_response(render_job(record))
     finished = record["state"] in TERMINAL_STATES

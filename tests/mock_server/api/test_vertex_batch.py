@@ -275,6 +275,10 @@ def test_paths_need_credentials_and_known_ids(quick_server: RunningServer) -> No
     assert httpx.post(f"{base}{JOBS}/123:explode", headers=BEARER).status_code == 404
     assert httpx.get(f"{base}/v1beta/projects/p/locations/l/batchPredictionJobs", headers=BEARER).status_code == 404
     assert httpx.get(f"{base}{JOBS}", params={"pageToken": "garbage"}, headers=BEARER).status_code == 400
+    express = genai.Client(vertexai=True, api_key="express-key", http_options=types.HttpOptions(base_url=base))
+    with pytest.raises(errors.ClientError) as no_project:  # batch on Vertex needs a project
+        express.batches.get(name="123")
+    assert no_project.value.code == 404 and no_project.value.status == "NOT_FOUND"
 
 
 def test_gcs_dir_option_reaches_the_settings() -> None:
