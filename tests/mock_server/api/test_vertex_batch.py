@@ -321,3 +321,27 @@ def test_the_folder_holds_even_without_the_uri_check(uri: str, tmp_path: Path) -
     with pytest.raises(GcsUnavailable):
         write_object(settings, uri, b"overwritten")
     assert (tmp_path / "secret.jsonl").read_text() == "secret"
+
+
+def test_expiry_and_the_concurrent_job_limit(tmp_path: Path) -> None:
+    source = put_object(tmp_path, "gs://bkt/in.jsonl", [request_line("early", "1:1", SIZES[0]),
+                                                          request_line("late", "1:1", SIZES[0])])
+    # One hour per generation (pending, then each line), scaled to 36 ms; jobs expire after 2.5 simulated hours:
+    # the first line is answered, the second is not, and what was finished is still exported.
+    expiring = Settings(port=0, latency="3600000", time_scale=0.00001, batch_ttl_hours=2.5, gcs_dir=str(tmp_path))
+    with serve_in_thread(expiring) as server:
+        client = vertex(server)
+        job = wait(client, client.batches.create(model=MODEL.model_id, src=source))
+        assert job.state == types.JobState.JOB_STATE_EXPIRED and job.error and job.error.code == 4
+        stats = job.completion_stats
+        assert stats and (stats.successful_count, stats.incomplete_count) == (1, 1)
+        assert [line["request"]["contents"][0]["parts"][0]["text"] for line in predictions(tmp_path, job)] == [
+            "early"]
+    with serve_in_thread(Settings(port=0, latency="600000", batch_max_concurrent=1, gcs_dir=str(tmp_path))) as server:
+        client = vertex(server)
+        first = client.batches.create(model=MODEL.model_id, src=source)
+        with pytest.raises(errors.ClientError) as refused:
+            client.batches.create(model=MODEL.model_id, src=source)
+        assert refused.value.code == 429 and refused.value.status == "RESOURCE_EXHAUSTED"
+        client.batches.cancel(name=first.name or "")
+        assert client.batches.create(model=MODEL.model_id, src=source).state == types.JobState.JOB_STATE_PENDING
