@@ -21,6 +21,7 @@ from mock_server.api.batch.routes import routes as batch_routes
 from mock_server.api.generate import count_tokens, generate_content
 from mock_server.api.models import get_model, list_models, resolve_model
 from mock_server.api.streaming import label_stream_error, stream_generate_content
+from mock_server.api.vertex import batch_prediction
 from mock_server.api.vertex.routes import routes as vertex_routes
 from mock_server.instrument.admin import admin_routes
 from mock_server.instrument.admin_guard import ADMIN_PREFIX, admin_gate
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *admin_routes(),
         *files.routes(),
         *vertex_routes(),
+        *batch_prediction.routes(),
         *batch_routes(),
         *interactions.routes(),
         *webhooks.routes(),

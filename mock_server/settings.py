@@ -98,6 +98,9 @@ class Settings:
     webhooks: Literal["off", "loopback", "any"] = "loopback"
     webhook_timeout_seconds: float = 5.0
     webhook_retries: int = 2
+    # Vertex batchPredictionJobs (docs/vertex.md): gs://bucket/path is read and written as
+    # {gcs_dir}/bucket/path; None: no Cloud Storage, so every job fails to import its input.
+    gcs_dir: str | None = None
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -45,6 +45,8 @@ SCHEMA_NAMES = (
     "batch_create_request",
     "batch_operation",
     "list_batches",
+    "vertex_batch_prediction_job_request",
+    "vertex_batch_prediction_job",
     # The Interactions API (schemas/interactions/, issue 9).
     "interactions/content",
     "interactions/create_request",

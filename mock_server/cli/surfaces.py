@@ -24,11 +24,14 @@ def add_surface_options(parser: argparse.ArgumentParser) -> None:
                        help="simulated hours before an unfinished job expires (default 48, Google's)")
     group.add_argument("--batch-inline-max-bytes", type=int, default=Settings.batch_inline_max_bytes, metavar="N",
                        help="largest inline batch request (default 20 MiB, Google's)")
+    group.add_argument("--gcs-dir", default=Settings.gcs_dir, metavar="DIR",
+                       help="emulate Cloud Storage for Vertex batch jobs: gs://bucket/path is DIR/bucket/path "
+                            "(default: off, jobs cannot read their input)")
 
 
 def surface_settings(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "vertex_thought_summaries": args.vertex_thought_summaries, "batch_max_jobs": args.batch_max_jobs,
         "batch_max_concurrent": args.batch_max_concurrent, "batch_ttl_hours": args.batch_ttl_hours,
-        "batch_inline_max_bytes": args.batch_inline_max_bytes,
+        "batch_inline_max_bytes": args.batch_inline_max_bytes, "gcs_dir": args.gcs_dir,
     }

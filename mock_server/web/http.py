@@ -49,6 +49,7 @@ _ID = r"[^/:]+"
 _INTERACTIONS = rf"/[^/]+(?:/projects/{_ID})?(?:/locations/{_ID})?/interactions"
 # Vertex AI's publisher models, under a project and location or not.
 _PUBLISHERS = rf"/[^/]+(?:/projects/{_ID}/locations/{_ID})?/publishers/{_ID}/models"
+_PREDICTION_JOBS = rf"/[^/]+/projects/{_ID}/locations/{_ID}/batchPredictionJobs"  # batch on Vertex AI
 # Google's RPC method names (``resource.method``, as its REST reference titles them: ``files.get``,
 # ``batches.cancel``, ``interactions.create`` ...); the segment after ``/upload`` or ``/download`` and
 # the version is any one segment, so that the name depends on the method and path alone.
@@ -88,6 +89,11 @@ for _method, _pattern, _name in (
     ("POST", rf"/(?!_mock/)[^/]+/webhooks/{_ID}:ping", "webhooks.ping"),
     ("POST", rf"/(?!_mock/)[^/]+/webhooks/{_ID}:rotateSigningSecret", "webhooks.rotateSigningSecret"),
     ("GET", r"/\.well-known/jwks\.json", "webhooks.jwks"),
+    ("POST", _PREDICTION_JOBS, "batchPredictionJobs.create"),
+    ("GET", _PREDICTION_JOBS, "batchPredictionJobs.list"),
+    ("GET", rf"{_PREDICTION_JOBS}/{_ID}", "batchPredictionJobs.get"),
+    ("DELETE", rf"{_PREDICTION_JOBS}/{_ID}", "batchPredictionJobs.delete"),
+    ("POST", rf"{_PREDICTION_JOBS}/{_ID}:cancel", "batchPredictionJobs.cancel"),
 ):
     _ROUTE_ACTIONS.setdefault(_method, []).append((re.compile(_pattern), _name))
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from mock_server.answer.flavour import GEMINI, Flavour
 from mock_server.answer.reply import encode_reply
 from mock_server.api.batch.operation import rpc_status
 from mock_server.api.files import store_generated, store_of
@@ -32,18 +33,25 @@ from mock_server.web.errors import ApiError
 from schemas import ModelProfile
 from schemas.wire.casing import camel_to_snake
 
-__all__ = ["batch_store", "run_job", "tasks_of"]
+__all__ = ["JobClock", "answer_item", "batch_store", "item_image_size", "job_store", "run_job", "tasks_of",
+           "update_job"]
 
 log = logging.getLogger("gemini_mock")
 
 
 def batch_store(runtime: Runtime) -> JobStore:
     """This app's job store: the shared state store's when there is one, else this process's."""
-    store: JobStore | None = runtime.extensions.get("batches")
+    return job_store(runtime, "batches", SharedBatchStore)
+
+
+def job_store(runtime: Runtime, extension: str, shared: type[SharedBatchStore]) -> JobStore:
+    """The job store kept as ``runtime.extensions[extension]``: a ``shared`` collection of the shared
+    state store when there is one, else this process's (another surface's jobs use their own)."""
+    store: JobStore | None = runtime.extensions.get(extension)
     if store is None:
         state, limit = state_of(runtime), runtime.settings.batch_max_jobs
-        chosen = SharedBatchStore(state, limit) if state.shared else BatchStore(limit)
-        store = runtime.extensions.setdefault("batches", chosen)
+        chosen = shared(state, limit) if state.shared else BatchStore(limit)
+        store = runtime.extensions.setdefault(extension, chosen)
     return store
 
 
@@ -52,7 +60,7 @@ def tasks_of(runtime: Runtime) -> dict[str, asyncio.Task[None]]:
     return tasks
 
 
-class _Clock:
+class JobClock:
     """Simulated time spent by a job, against its time to live; sleeps the scaled equivalent."""
 
     def __init__(self, runtime: Runtime) -> None:
@@ -91,12 +99,14 @@ def _items(runtime: Runtime, record: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-async def _answer(request: Request, runtime: Runtime, profile: ModelProfile, item: dict[str, Any]) -> dict[str, Any]:
-    """One item's GenerateContentResponse, or raises ApiError as generateContent would answer it."""
+async def answer_item(request: Request, runtime: Runtime, profile: ModelProfile, item: dict[str, Any],
+                      flavour: Flavour = GEMINI) -> dict[str, Any]:
+    """One item's GenerateContentResponse (dressed as ``flavour``'s surface sends it), or raises ApiError
+    as generateContent would answer it."""
     if "invalid" in item or not isinstance(item.get("request"), dict):
         raise ApiError.named("malformed_json", detail=str(item.get("invalid", "Missing \"request\".")))
     document = {key: value for key, value in item["request"].items() if key != "model"}
-    image_request, reply = plan_document(runtime, profile, document)
+    image_request, reply = plan_document(runtime, profile, document, flavour)
     try:
         reply = await apply_scenario(request, image_request, reply)
     except ScenarioFault as fault:  # a broken connection inside Google's batch runner is an internal error
@@ -106,7 +116,7 @@ async def _answer(request: Request, runtime: Runtime, profile: ModelProfile, ite
     return answer
 
 
-def _size_of(profile: ModelProfile, item: dict[str, Any]) -> str:
+def item_image_size(profile: ModelProfile, item: dict[str, Any]) -> str:
     """The item's image size, read leniently (only to time it; the pipeline does the real reading)."""
     found: Any = item.get("request")
     for name in ("generationConfig", "imageConfig", "imageSize"):
@@ -115,7 +125,7 @@ def _size_of(profile: ModelProfile, item: dict[str, Any]) -> str:
     return size or profile.default_image_size
 
 
-def _update(store: JobStore, job_id: str, **changes: Any) -> dict[str, Any] | None:
+def update_job(store: JobStore, job_id: str, **changes: Any) -> dict[str, Any] | None:
     """Apply ``changes`` unless the job was cancelled or deleted meanwhile; the updated record or None."""
     record = store.get(job_id)
     if record is None or record["state"] in TERMINAL_STATES:
@@ -127,19 +137,19 @@ def _update(store: JobStore, job_id: str, **changes: Any) -> dict[str, Any] | No
 
 def _finish(runtime: Runtime, job_id: str, state: str, **changes: Any) -> None:
     """End the job (unless cancelled or deleted meanwhile) and announce it to its webhooks."""
-    record = _update(batch_store(runtime), job_id, state=state, ended=time.time(), **changes)
+    record = update_job(batch_store(runtime), job_id, state=state, ended=time.time(), **changes)
     if record is not None:
         notify_batch(runtime, record)
 
 
 async def run_job(request: Request, runtime: Runtime, profile: ModelProfile, job_id: str, base_url: str) -> None:
     store = batch_store(runtime)
-    clock = _Clock(runtime)
+    clock = JobClock(runtime)
     try:
         if not await clock.spend(profile, profile.default_image_size):
             _finish(runtime, job_id, "BATCH_STATE_EXPIRED", error=rpc_status(ApiError.named("deadline_exceeded")))
             return
-        record = _update(store, job_id, state="BATCH_STATE_RUNNING")
+        record = update_job(store, job_id, state="BATCH_STATE_RUNNING")
         if record is None:
             return
         items = _items(runtime, record)
@@ -147,13 +157,13 @@ async def run_job(request: Request, runtime: Runtime, profile: ModelProfile, job
         results: list[dict[str, Any]] = []
         lines: list[bytes] = []
         for item in items:
-            if not await clock.spend(profile, _size_of(profile, item)):
+            if not await clock.spend(profile, item_image_size(profile, item)):
                 _finish(runtime, job_id, "BATCH_STATE_EXPIRED", counts=counts,
                         error=rpc_status(ApiError.named("deadline_exceeded")))
                 return
             result: dict[str, Any] = {"metadata": item["metadata"]} if "metadata" in item else {}
             try:
-                result["response"] = await _answer(request, runtime, profile, item)
+                result["response"] = await answer_item(request, runtime, profile, item)
                 counts["succeeded"] += 1
             except ApiError as error:
                 result["error"] = rpc_status(error)
@@ -167,7 +177,7 @@ async def run_job(request: Request, runtime: Runtime, profile: ModelProfile, job
             if "key" in item:
                 lines.append(json.dumps({"key": item["key"], **{k: v for k, v in result.items() if k != "metadata"}},
                                         ensure_ascii=False).encode())
-            if _update(store, job_id, counts=counts) is None:
+            if update_job(store, job_id, counts=counts) is None:
                 return
         if "fileName" in record["inputConfig"]:
             name = store_generated(store_of(runtime), b"\n".join(lines) + b"\n", "application/jsonl",

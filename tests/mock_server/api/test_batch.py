@@ -19,6 +19,7 @@ from PIL import Image
 from mock_server.settings import Settings
 from mock_server.testing import RunningServer, serve_in_thread
 from schemas import load_profile_book, validator
+from tests.support.batch_jobs import wait
 
 BOOK = load_profile_book()
 MODEL = next(p for p in BOOK.profiles.values() if len(p.image_sizes) > 1)
@@ -43,15 +44,6 @@ def slow_server() -> Iterator[RunningServer]:
 def sdk(server: RunningServer) -> genai.Client:
     return genai.Client(api_key="batch-key", http_options=types.HttpOptions(base_url=server.base_url,
                                                                              api_version="v1beta"))
-
-
-def wait(client: genai.Client, job: types.BatchJob, seconds: float = 20) -> types.BatchJob:
-    deadline = time.monotonic() + seconds
-    while not job.done:
-        assert time.monotonic() < deadline, f"{job.name} still {job.state}"
-        time.sleep(0.05)
-        job = client.batches.get(name=job.name or "")
-    return job
 
 
 def image_size(part: types.Part) -> tuple[int, int]:

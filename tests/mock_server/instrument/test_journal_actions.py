@@ -94,6 +94,9 @@ def test_batches_and_models_are_named_too(gemini_mock: GeminiMock) -> None:
     ("GET", "/v1beta1/interactions/v1_abc:stream", "interactions.getStream"),
     ("POST", "/v1beta1/interactions/v1_abc:cancel", "interactions.cancel"),
     ("GET", "/v1beta1/interactions/v1_abc", "interactions.get"),
+    ("POST", "/v1beta1/projects/p/locations/l/batchPredictionJobs", "batchPredictionJobs.create"),
+    ("POST", "/v1/projects/p/locations/l/batchPredictionJobs/123:cancel", "batchPredictionJobs.cancel"),
+    ("DELETE", "/v1beta1/projects/p/locations/l/batchPredictionJobs/123", "batchPredictionJobs.delete"),
     ("PUT", "/v1/interactions", None),  # 405: no action of Google's
     ("GET", "/v1beta/batches/b1:cancel", None),
     ("GET", "/v1beta/nothing", None),
@@ -122,8 +125,9 @@ def test_every_route_the_fake_serves_has_an_action() -> None:
         for method in sorted((route.methods or set()) - {"HEAD"}):  # type: ignore[attr-defined]
             sample = _sample_path(path)
             if method == "POST" and "{target" in path:  # POST on an item is always one of its actions
-                kind = next((part for part in ("/batches/", "/webhooks/") if part in path), "")
-                sample += {"/batches/": ":cancel", "/webhooks/": ":ping"}.get(kind, ":generateContent")
+                kind = next((part for part in ("/batches/", "/batchPredictionJobs/", "/webhooks/") if part in path), "")
+                sample += {"/batches/": ":cancel", "/batchPredictionJobs/": ":cancel", "/webhooks/": ":ping"}.get(
+                    kind, ":generateContent")
             if action_of(method, sample) is None:
                 unnamed.append(f"{method} {sample}")
     assert not unnamed, unnamed
