@@ -128,8 +128,7 @@ def plan(config: RunConfig) -> Plan:
     model = thinking_model(config)
     if "multi_turn" in purposes and model:
         lines.append(PlanLine("multi-turn edit", 1, 1, pricing.per_image(model, cheapest_size(config, pricing, model))))
-    if not config.vertex:  # the Interactions checks judge the Gemini API's /interactions
-        lines += _interactions_plan(config, pricing, purposes)
+    lines += _interactions_plan(config, pricing, purposes)
     if "generate" in purposes and examples:
         book = load_profile_book()
         worst = max(pricing.per_image(p.model_id, s) for p in map(book.get, config.models) if p
@@ -225,8 +224,7 @@ def _send_all(target: Target, config: RunConfig, purposes: set[Purpose], unsent:
             first = first_turns.get(model)
             why = "no baseline was sent" if first is None else f"its first answer (HTTP {first.status}) had no image"
             unsent.append(f"multi-turn edit of {model}: {why}; thought_signatures judged the replay of nothing")
-    if not config.vertex:
-        _send_interactions(target, config, purposes)
+    _send_interactions(target, config, purposes)
     if "generate" in purposes:
         explore(valid, examples, config.seed, target.send)
     if config.batch and "batch" in purposes:
