@@ -28,8 +28,10 @@ def interactions_paths(result: RunResult) -> set[str]:
             if exchange.case.purpose.startswith("interactions")}
 
 
-@pytest.mark.parametrize(("project", "path"), [(None, "/v1beta1/interactions"),
-                                               ("proj-7", "/v1beta1/projects/proj-7/locations/us-central1/interactions")])
+@pytest.mark.parametrize(("project", "path"), [
+    (None, "/v1beta1/interactions"),
+    ("proj-7", "/v1beta1/projects/proj-7/locations/us-central1/interactions"),
+])
 def test_the_fake_passes_the_interactions_checks_on_vertex_paths(project: str | None, path: str) -> None:
     result = vertex_run(project=project)
     assert statuses(result) == dict.fromkeys(INTERACTIONS_CHECKS, "passed")
