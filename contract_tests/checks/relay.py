@@ -167,7 +167,7 @@ def _body_failures(exchange: Exchange, evidence: Evidence, forward: dict[str, An
                           "a field was dropped or changed on the way", "", f"HTTP {direct.get('status')}",
                           f"HTTP {forward.get('status')}")
             return
-        for difference in resolved_differences(evidence.direct_entry, forward):
+        for difference in resolved_differences(direct, forward):
             yield Failure(f"the Interactions request resolves to another {difference.where[1:] or 'body'} "
                           "upstream (a field was dropped or changed on the way)", difference.where,
                           difference.expected, difference.actual)

@@ -11,6 +11,7 @@ from contract_tests.checks import CHECKS, Check, CheckContext, Failure, Skip
 from contract_tests.checks.schema import summarise
 from contract_tests.config import RunConfig
 from contract_tests.execution.batch import FOLLOW_UPS, batch_case, max_polls, run_batch
+from contract_tests.execution.batch_file import FILE_REQUESTS, run_file_batch
 from contract_tests.execution.budget import BudgetExhausted, Pricing
 from contract_tests.execution.relay import TaggingTarget, ask_directly, pricing_for, start_sandwich
 from contract_tests.execution.scenarios import (
@@ -140,6 +141,9 @@ def plan(config: RunConfig) -> Plan:
         cost = sum(pricing.per_batch_image(case.model, item.image_size) for item in items)
         requests = 1 + max_polls(config.batch_timeout_s) + FOLLOW_UPS
         lines.append(PlanLine("batch job (create, polls, list, delete)", requests, len(items), cost))
+        if not config.upstream_fake:
+            lines.append(PlanLine("batch job from a JSONL file (upload, create, polls, download, delete)",
+                                  1 + max_polls(config.batch_timeout_s) + FILE_REQUESTS, len(items), cost))
     if config.upstream_fake:
         probes = [p.case for p in sandwich_probes(config, pricing.per_image) if p.case.purpose in purposes]
         lines.append(PlanLine("sandwich probes (upstream fake: $0)", len(probes), len(probes), 0.0))
@@ -229,6 +233,11 @@ def _send_all(target: Target, config: RunConfig, purposes: set[Purpose], unsent:
         explore(valid, examples, config.seed, target.send)
     if config.batch and "batch" in purposes:
         run_batch(target, config)
+        if config.upstream_fake:
+            unsent.append("batch job from a JSONL file: not sent in sandwich mode (the Files API's upload URL "
+                          "names the upstream)")
+        else:
+            run_file_batch(target, config)
 
 
 def _cap(value: object) -> object:

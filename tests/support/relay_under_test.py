@@ -210,8 +210,11 @@ def create_relay(upstream: str, defect: str = "faithful", *, upstream_key: str =
         if request.method == "GET" and defect == "get_on_v1" and path.startswith("/v1beta/"):
             path = "/v1/" + path.removeprefix("/v1beta/")
         headers = {"x-goog-api-key": key if defect == "forward_client_key" else upstream_key}
+        # The Files API's resumable upload protocol travels in headers; a Gemini relay passes them on.
+        headers |= {name: value for name, value in request.headers.items() if name.startswith("x-goog-upload-")}
         if raw:
-            headers["content-type"] = "text/plain" if defect == "text_plain_bodies" else "application/json"
+            sent_type = request.headers.get("content-type", "application/json")
+            headers["content-type"] = "text/plain" if defect == "text_plain_bodies" else sent_type
         attempts = {"retry_then_pass": 3, "retry_for_long": 6}.get(defect, 1)
         async with httpx.AsyncClient(timeout=60) as client:
             for attempt in range(attempts):
