@@ -250,35 +250,25 @@ def interactions_error_envelope(exchange: Exchange, context: CheckContext) -> It
     vertex``) the envelope is Google's standard one, as every Vertex method answers: ``{"error": {"code":
     <HTTP status>, "message", "status": "INVALID_ARGUMENT" | "NOT_FOUND"}}``."""
     kind = exchange.case.expect.error or ""
-    if context.config.vertex:
-        yield from _vertex_error_failures(exchange, kind)
-        return
-    status, code = NEGATIVE[kind]
+    vertex = context.config.vertex
+    status, code = (VERTEX_NEGATIVE if vertex else NEGATIVE)[kind]
     if exchange.status != status:
         yield Failure(f"{kind} answered with the wrong status", "", status, exchange.status)
     document: Any = exchange.json
     if not isinstance(document, dict) or not isinstance(document.get("error"), dict):
-        yield Failure("error body is not {\"error\": {...}}", "", "the Interactions envelope",
+        yield Failure("error body is not {\"error\": {...}}", "",
+                      "Google's error envelope" if vertex else "the Interactions envelope",
                       exchange.body[:160].decode("utf-8", "replace"))
         return
-    yield from _schema_failures(document, "error")
-    if document["error"].get("code") != code:
-        yield Failure("wrong error code", "/error/code", code, document["error"].get("code"))
-
-
-def _vertex_error_failures(exchange: Exchange, kind: str) -> Iterator[Failure]:
-    status, rpc_status = VERTEX_NEGATIVE[kind]
-    if exchange.status != status:
-        yield Failure(f"{kind} answered with the wrong status", "", status, exchange.status)
-    document: Any = exchange.json
-    if not isinstance(document, dict) or not isinstance(document.get("error"), dict):
-        yield Failure("error body is not Google's {\"error\": {...}} envelope", "", "Google's error envelope",
-                      exchange.body[:160].decode("utf-8", "replace"))
+    error = document["error"]
+    if not vertex:
+        yield from _schema_failures(document, "error")
+        if error.get("code") != code:
+            yield Failure("wrong error code", "/error/code", code, error.get("code"))
         return
     yield from schema_failures(document, "error")
-    error = document["error"]
     if error.get("code") != status:
         yield Failure("error.code is not the HTTP status (Vertex answers google.rpc.Status)", "/error/code",
                       status, error.get("code"))
-    if error.get("status") != rpc_status:
-        yield Failure("wrong error.status", "/error/status", rpc_status, error.get("status"))
+    if error.get("status") != code:
+        yield Failure("wrong error.status", "/error/status", code, error.get("status"))
