@@ -22,6 +22,7 @@ from contract_tests.sandwich.compare import (
     resolved_differences,
 )
 from contract_tests.sandwich.session import Evidence, SandwichRun
+from contract_tests.sandwich.upstream import TAG_PARAMETER
 from schemas.wire.sse import parse_sse
 
 __all__ = ["relay_differential", "relay_fault_fidelity", "relay_forwarding"]
@@ -188,8 +189,8 @@ def _body_failures(exchange: Exchange, evidence: Evidence, forward: dict[str, An
 def _untagged_twin(exchange: Exchange, sandwich: SandwichRun, context: CheckContext) -> dict[str, Any] | None:
     """An untagged journal entry for this query-tagged request's method and path: the relay dropped the query."""
     path = path_below(exchange.url, context.config.base_url)
-    return next((entry for entry in sandwich.untagged
-                 if entry.get("method") == exchange.case.method and entry.get("path") == path), None)
+    return next((entry for entry in sandwich.untagged if entry.get("method") == exchange.case.method
+                 and entry.get("path") == path and TAG_PARAMETER not in (entry.get("query") or {})), None)
 
 
 @check("relay_forwarding", "major", _FORWARDED)

@@ -108,6 +108,7 @@ class SandwichRun:
         fake refuses the upstream key."""
         self.since = self.upstream.last_id()
         self.upstream.check_key()
+        self.since = self.upstream.last_id()  # the key check's own GET is not the relay's
 
     def tag(self, case: Case, index: int, probe: str) -> Case:
         """``case`` tagged in its prompt, or else in the query; every request the relay gets is tagged."""

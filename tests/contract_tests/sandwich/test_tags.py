@@ -6,6 +6,8 @@ from contract_tests.config import RunConfig
 from contract_tests.generation.cases import Case
 from contract_tests.sandwich.session import SandwichRun, tag_interaction
 from contract_tests.sandwich.upstream import UpstreamFake, entry_mentions
+from mock_server.testing import RunningServer
+from tests.support.relay_under_test import UPSTREAM_KEY
 
 TAG = "ct-0000-001"
 
@@ -40,3 +42,11 @@ def test_requests_without_a_prompt_are_tagged_in_the_query() -> None:
     assert run.evidence[2].by == "prompt"
     entry = {"query": {"quotaUser": run.evidence[0].tag}, "prompt": None, "body": None}
     assert entry_mentions(entry, run.evidence[0].tag) and not entry_mentions(entry, run.evidence[2].tag)
+
+
+def test_the_key_check_is_not_taken_for_relay_traffic(upstream: RunningServer) -> None:
+    # Its untagged GET /v1beta/models would otherwise pass for a listing the relay sent without its query.
+    run = SandwichRun(RunConfig(base_url="http://127.0.0.1:1"), UpstreamFake(upstream.base_url, UPSTREAM_KEY))
+    run.start()
+    run.collect()
+    assert run.untagged == [] and run.refused_upstream == 0
