@@ -220,3 +220,19 @@ def test_untagged_surfaces_are_tagged_and_their_forwarding_compared(upstream: Ru
               "interactions_drop_format": {"interactions", "interactions_stream", "interactions_negative"},
               "text_plain_bodies": {"generate", "interactions", "batch"}}[defect]
     assert purposes >= wanted, purposes
+
+
+@pytest.mark.parametrize(("defect", "failing"), [
+    ("faithful", set()),
+    ("interactions_drop_format", {"relay_forwarding"}),
+])
+def test_vertex_interactions_through_a_relay_are_tagged_and_compared(upstream: RunningServer, defect: str,
+                                                                     failing: set[str]) -> None:
+    with serve_asgi_in_thread(create_relay(upstream.base_url, defect)) as relay:
+        result = sandwich(upstream, relay, api_flavour="vertex", vertex_project="proj-7",
+                          checks=("relay_forwarding", "interactions_schema", "interactions_error_envelope"))
+    assert failed(result) == failing, "\n".join(failure_lines(result))
+    judged = set(result.by_id()["relay_forwarding"].evaluated)
+    vertex_turns = [e for e in result.exchanges if e.index in judged and e.case.purpose == "interactions"
+                    and "/projects/proj-7/locations/" in e.url]
+    assert vertex_turns and all("(ct-" in (e.request_body or b"").decode() for e in vertex_turns)
