@@ -101,6 +101,17 @@ class RunConfig:
         scope = f"projects/{self.vertex_project}/locations/{self.vertex_location}/" if self.vertex_project else ""
         return f"/{self.api_version}/{scope}publishers/google/models/{model}{suffix}"
 
+    def interactions_route(self) -> str:
+        """The Interactions collection below ``/{version}`` on this run's surface. On Vertex: the project
+        path with ``vertex_project``, else express mode, which the SDK sends to ``/v1beta1/interactions``;
+        on ``v1`` that path is the Gemini API's own, so express on ``v1`` takes Vertex's REST-sample path
+        ``/v1/locations/{l}/interactions`` (docs/vertex.md)."""
+        if not self.vertex:
+            return "/interactions"
+        if self.vertex_project:
+            return f"/projects/{self.vertex_project}/locations/{self.vertex_location}/interactions"
+        return "/interactions" if self.api_version == "v1beta1" else f"/locations/{self.vertex_location}/interactions"
+
     @property
     def required_auth_styles(self) -> tuple[AuthStyle, ...]:
         return self.required_auth or (self.auth,)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contract_tests.checks import (
     batch,
+    batch_file,
     bounds,
     errors,
     identity,
@@ -25,7 +26,7 @@ __all__ = ["CHECKS", "Check", "CheckContext", "Failure", "Severity", "Skip"]
 # Catalogue order: HTTP first, then bounds, schema, images, settings, tokens, identity, errors, protocol,
 # Interactions, leakage, the sandwich's relay checks, then the other doors to generateContent (Vertex, Batch).
 _FAMILIES = (transport, bounds, schema, images, settings, usage, identity, errors, protocol, interactions, security,
-             relay, vertex, batch)
+             relay, vertex, batch, batch_file)
 
 
 def _reorder() -> None:

@@ -16,10 +16,10 @@ from PIL import Image
 from contract_tests.checks.base import CheckContext, Failure, Skip, camel_view, check, pointer
 from contract_tests.checks.images import final_images
 from contract_tests.checks.schema import schema_failures
-from contract_tests.generation.cases import Exchange, Purpose
+from contract_tests.generation.cases import BatchItem, Exchange, Purpose
 from schemas import load_profile_book
 
-__all__ = ["batch_lifecycle", "batch_operation_shape", "batch_results"]
+__all__ = ["batch_lifecycle", "batch_operation_shape", "batch_results", "item_failures"]
 
 _PURPOSE: tuple[Purpose, ...] = ("batch",)
 
@@ -103,6 +103,30 @@ def _image_size(blob: dict[str, Any]) -> tuple[int, int] | None:
         return None
 
 
+def item_failures(item: BatchItem, result: Any, model: str, where: tuple[str | int, ...]) -> Iterator[Failure]:
+    """One result of a batch, inline or a line of the results file: a refused request holds a
+    google.rpc.Status with code 3 and no response; a valid one an image of exactly the profile's size."""
+    result = result if isinstance(result, dict) else {}
+    if item.fails:
+        error = result.get("error")
+        if "response" in result or not isinstance(error, dict) or error.get("code") != 3 or not error.get("message"):
+            yield Failure("a refused request is not a google.rpc.Status with code 3", pointer(*where),
+                          {"error": {"code": 3, "message": "..."}}, sorted(result))
+        return
+    response = camel_view(result.get("response"))
+    finals = [blob for _w, blob, thought in final_images(response) if not thought]
+    if not finals:
+        yield Failure("a valid request has no image", pointer(*where, "response"), ">= 1 image", 0)
+        return
+    profile = load_profile_book().get(model)
+    if profile is not None:
+        wanted = profile.dimensions(item.aspect_ratio, item.image_size)
+        got = _image_size(finals[0])
+        if got != wanted:
+            yield Failure(f"image size for {item.aspect_ratio} at {item.image_size}", pointer(*where, "response"),
+                          list(wanted), list(got) if got else None)
+
+
 @check("batch_results", "critical", _PURPOSE, shows_images=True)
 def batch_results(exchange: Exchange, context: CheckContext) -> Iterator[Failure]:
     """A finished job's results are complete and in input order (one per request, ``metadata.key`` as
@@ -111,6 +135,8 @@ def batch_results(exchange: Exchange, context: CheckContext) -> Iterator[Failure
     (numeric ``code`` 3 INVALID_ARGUMENT and a message) and no response. Per-item errors are how a batch
     reports bad input: the other items still succeed."""
     operation = _operation(exchange, ("final",))
+    if exchange.case.expect.batch_input == "file":
+        raise Skip("results in a file (batch_results_file judges them)")
     if (operation.get("metadata") or {}).get("state") != "BATCH_STATE_SUCCEEDED":
         raise Skip("job did not succeed (batch_lifecycle reports it)")
     expected = exchange.case.expect.batch_items
@@ -120,24 +146,6 @@ def batch_results(exchange: Exchange, context: CheckContext) -> Iterator[Failure
         yield Failure("results are incomplete or out of order", pointer("metadata", "output"),
                       [item.key for item in expected], keys)
         return
-    profile = load_profile_book().get(exchange.case.model)
     for index, (item, result) in enumerate(zip(expected, items, strict=True)):
-        where = ("metadata", "output", "inlinedResponses", "inlinedResponses", index)
-        if item.fails:
-            error = result.get("error")
-            if "response" in result or not isinstance(error, dict) or error.get("code") != 3 \
-                    or not error.get("message"):
-                yield Failure("a refused request is not a google.rpc.Status with code 3", pointer(*where),
-                              {"error": {"code": 3, "message": "..."}}, sorted(result))
-            continue
-        response = camel_view(result.get("response"))
-        finals = [blob for _w, blob, thought in final_images(response) if not thought]
-        if not finals:
-            yield Failure("a valid request has no image", pointer(*where, "response"), ">= 1 image", 0)
-            continue
-        if profile is not None:
-            wanted = profile.dimensions(item.aspect_ratio, item.image_size)
-            got = _image_size(finals[0])
-            if got != wanted:
-                yield Failure(f"image size for {item.aspect_ratio} at {item.image_size}", pointer(*where, "response"),
-                              list(wanted), list(got) if got else None)
+        yield from item_failures(item, result, exchange.case.model,
+                                 ("metadata", "output", "inlinedResponses", "inlinedResponses", index))

@@ -12,9 +12,10 @@ from typing import Any
 
 from contract_tests.checks.base import CheckContext, Failure, Skip, check, pointer
 from contract_tests.checks.images import expected_size
+from contract_tests.checks.schema import schema_failures
 from contract_tests.generation.cases import Exchange, Purpose
 from contract_tests.generation.images import decode_image, mime_of_bytes
-from contract_tests.generation.interactions import NEGATIVE
+from contract_tests.generation.interactions import NEGATIVE, VERTEX_NEGATIVE
 from schemas import load_profile_book
 from schemas.interactions import validator
 from schemas.wire.b64 import decode_strict_base64
@@ -245,16 +246,29 @@ def interactions_error_envelope(exchange: Exchange, context: CheckContext) -> It
     """Invalid Interactions requests get the status generateContent gives the same fault (400 bad input,
     404 unknown model or interaction id) and the Interactions envelope ``{"error": {"code": "<slug>",
     "message": "..."}}``: a string ``code`` (``invalid_request``, ``not_found``), no google.rpc ``status``.
-    Never a 5xx, which the SDK would retry four times."""
+    Never a 5xx, which the SDK would retry four times. On Vertex's Interactions paths (``--api-flavour
+    vertex``) the envelope is Google's standard one, as every Vertex method answers: ``{"error": {"code":
+    <HTTP status>, "message", "status": "INVALID_ARGUMENT" | "NOT_FOUND"}}``."""
     kind = exchange.case.expect.error or ""
-    status, code = NEGATIVE[kind]
+    vertex = context.config.vertex
+    status, code = (VERTEX_NEGATIVE if vertex else NEGATIVE)[kind]
     if exchange.status != status:
         yield Failure(f"{kind} answered with the wrong status", "", status, exchange.status)
     document: Any = exchange.json
     if not isinstance(document, dict) or not isinstance(document.get("error"), dict):
-        yield Failure("error body is not {\"error\": {...}}", "", "the Interactions envelope",
+        yield Failure("error body is not {\"error\": {...}}", "",
+                      "Google's error envelope" if vertex else "the Interactions envelope",
                       exchange.body[:160].decode("utf-8", "replace"))
         return
-    yield from _schema_failures(document, "error")
-    if document["error"].get("code") != code:
-        yield Failure("wrong error code", "/error/code", code, document["error"].get("code"))
+    error = document["error"]
+    if not vertex:
+        yield from _schema_failures(document, "error")
+        if error.get("code") != code:
+            yield Failure("wrong error code", "/error/code", code, error.get("code"))
+        return
+    yield from schema_failures(document, "error")
+    if error.get("code") != status:
+        yield Failure("error.code is not the HTTP status (Vertex answers google.rpc.Status)", "/error/code",
+                      status, error.get("code"))
+    if error.get("status") != code:
+        yield Failure("wrong error.status", "/error/status", code, error.get("status"))

@@ -10,13 +10,29 @@ from typing import Any
 from contract_tests.checks.base import CheckContext, Failure, Skip, camel_view, check
 from contract_tests.checks.images import final_images
 from contract_tests.generation.cases import Exchange, Purpose
-from contract_tests.sandwich.compare import Difference, answer_differences, body_differences
+from contract_tests.sandwich.compare import (
+    Difference,
+    answer_differences,
+    body_differences,
+    header_differences,
+    path_below,
+    query_differences,
+    query_pairs,
+    raw_body_differences,
+    resolved_differences,
+)
 from contract_tests.sandwich.session import Evidence, SandwichRun
+from contract_tests.sandwich.upstream import TAG_PARAMETER
 from schemas.wire.sse import parse_sse
 
 __all__ = ["relay_differential", "relay_fault_fidelity", "relay_forwarding"]
 
 _POSTS: tuple[Purpose, ...] = ("generate", "casing", "auth", "negative", "multi_turn", "stream", "settings", "relay")
+# Every request the suite sends through a relay is tagged, so every one's forwarding is judged.
+_FORWARDED: tuple[Purpose, ...] = (*_POSTS, "models", "probe", "interactions", "interactions_stream",
+                                   "interactions_continuation", "interactions_negative", "batch")
+_INTERACTIONS_CHECKS = ("interactions_image_dimensions", "interactions_usage", "interactions_image_present",
+                        "interactions_continuation", "interactions_error_envelope", "interactions_schema")
 # Findings of the sandwich explain what these checks would report about the same exchange.
 _CONTENT_CHECKS = ("image_dimensions", "usage_arithmetic", "settings_effective", "casing_tolerance",
                    "image_present_or_explained", "status_code_conformance")
@@ -28,7 +44,7 @@ def _evidence(exchange: Exchange, context: CheckContext) -> tuple[SandwichRun, E
         raise Skip("not judged: no --upstream-fake")
     evidence = sandwich.evidence.get(exchange.index)
     if evidence is None:
-        raise Skip("not judged: request carries no tag (no JSON body)")
+        raise Skip("not judged: request carries no tag")
     return sandwich, evidence
 
 
@@ -123,17 +139,78 @@ def _describe(difference: Difference, exchange: Exchange) -> str:
     return f"field {where} {difference.kind} on the way upstream"
 
 
-@check("relay_forwarding", "major", _POSTS)
+def _request_failures(exchange: Exchange, evidence: Evidence, forward: dict[str, Any],
+                      context: CheckContext) -> Iterator[Failure]:
+    """Path, query and headers as sent, whatever the request."""
+    sent_path = path_below(exchange.url, context.config.base_url)
+    if forward.get("path") != sent_path:
+        yield Failure("the path was changed on the way upstream", "", sent_path, forward.get("path"))
+    for difference in query_differences(exchange.url, forward.get("query")):
+        if difference.kind == "added":
+            context.note("relay_forwarding", f"the relay adds query parameter {difference.where[1:]}")
+        else:
+            yield Failure(f"query parameter {difference.where[1:]} {difference.kind} on the way upstream",
+                          difference.where, difference.expected, difference.actual)
+    for difference in header_differences(exchange.request_headers, forward.get("headers")):
+        yield Failure("the body's Content-Type changed on the way upstream", "", difference.expected,
+                      difference.actual)
+
+
+def _body_failures(exchange: Exchange, evidence: Evidence, forward: dict[str, Any],
+                   context: CheckContext) -> Iterator[Failure]:
+    """The body as sent (casing-insensitively), or for an Interactions create what it resolves to."""
+    if exchange.case.action == "interactions" and forward.get("prompt") is not None:
+        direct = evidence.direct_entry
+        if direct is None:
+            return  # no direct request to compare what it resolves to
+        if direct.get("prompt") is None:
+            yield Failure("the upstream accepted the relay's request, but refuses the same request sent directly: "
+                          "a field was dropped or changed on the way", "", f"HTTP {direct.get('status')}",
+                          f"HTTP {forward.get('status')}")
+            return
+        for difference in resolved_differences(direct, forward):
+            yield Failure(f"the Interactions request resolves to another {difference.where[1:] or 'body'} "
+                          "upstream (a field was dropped or changed on the way)", difference.where,
+                          difference.expected, difference.actual)
+        return
+    sent = _sent(exchange)
+    if sent is None:
+        for difference in raw_body_differences(exchange.request_body or b"", forward.get("body")):
+            yield Failure("the body was changed on the way upstream", "", difference.expected, difference.actual)
+        return
+    differences = body_differences(sent, forward.get("body"))
+    for difference in differences:
+        if difference.kind == "added":
+            context.note("relay_forwarding", f"the relay adds {difference.where} = {difference.actual!r}")
+        else:
+            yield Failure(_describe(difference, exchange), difference.where, difference.expected, difference.actual)
+
+
+def _untagged_twin(exchange: Exchange, sandwich: SandwichRun, context: CheckContext) -> dict[str, Any] | None:
+    """An untagged journal entry for this query-tagged request's method and path: the relay dropped the query."""
+    path = path_below(exchange.url, context.config.base_url)
+    return next((entry for entry in sandwich.untagged if entry.get("method") == exchange.case.method
+                 and entry.get("path") == path and TAG_PARAMETER not in (entry.get("query") or {})), None)
+
+
+@check("relay_forwarding", "major", _FORWARDED)
 def relay_forwarding(exchange: Exchange, context: CheckContext) -> Iterator[Failure]:
     """Sandwich mode: the fake's journal shows what the relay forwarded, and it is what the client sent,
-    compared casing-insensitively (proto JSON accepts both spellings): no field dropped or renamed (a
-    snake_case ``generation_config`` included), unknown fields passed on for the upstream to reject
-    rather than stripped, the same model, ratio and size; a 200 is never invented without asking the
-    upstream (a cache across different prompts); and the upstream accepts the relay's own key, not the
-    client's. Fields the relay adds are noted, not failed."""
+    for every request (generateContent, Interactions, ListModels and GetModel, batch jobs): the same path
+    and query (the client's key aside), a JSON body's Content-Type, and the body compared
+    casing-insensitively (proto JSON accepts both spellings): no field dropped or renamed (a snake_case
+    ``generation_config`` included), unknown fields passed on for the upstream to reject rather than
+    stripped, the same model, ratio and size (an Interactions create must resolve upstream to what it
+    resolves to sent directly); a 200 is never invented without asking the upstream (a cache across
+    different prompts); and the upstream accepts the relay's own key, not the client's. Fields and query
+    parameters the relay adds are noted, not failed."""
     sandwich, evidence = _evidence(exchange, context)
     if not evidence.forwarded:
-        if exchange.status in (400, 401, 403) and exchange.case.expect.error is None and sandwich.refused_upstream:
+        twin = _untagged_twin(exchange, sandwich, context) if evidence.by == "query" else None
+        if twin is not None:
+            yield Failure("the query string was dropped on the way upstream (the quotaUser tag with it)", "",
+                          dict(query_pairs(exchange.url)), twin.get("query"))
+        elif exchange.status in (400, 401, 403) and exchange.case.expect.error is None and sandwich.refused_upstream:
             yield Failure("the upstream refused the key the relay sent: the relay forwards the client's key "
                           "instead of its own", "", "the relay's upstream key",
                           f"{sandwich.refused_upstream} requests refused upstream before reading their body")
@@ -145,22 +222,18 @@ def relay_forwarding(exchange: Exchange, context: CheckContext) -> Iterator[Fail
             context.supersede(exchange.index, "relay_forwarding", "relay_differential", *_CONTENT_CHECKS)
         return
     forward = evidence.forward or {}
-    if forward.get("model") and forward.get("model") != exchange.case.model:
+    if exchange.case.model and forward.get("model") and forward.get("model") != exchange.case.model:
         yield Failure("the model was changed on the way upstream", "", exchange.case.model, forward.get("model"))
     direct_ok = evidence.direct is not None and evidence.direct.status == 200
     if forward.get("status") in (400, 401, 403) and direct_ok and exchange.case.expect.error is None:
         yield Failure("the upstream refused the key the relay sent: the relay forwards the client's key "
                       "instead of its own", "", "the relay's upstream key", f"HTTP {forward.get('status')} upstream")
-    differences = body_differences(_sent(exchange), forward.get("body"))
-    added = [d for d in differences if d.kind == "added"]
-    for difference in added:
-        context.note("relay_forwarding", f"the relay adds {difference.where} = {difference.actual!r}")
-    changed = [d for d in differences if d.kind != "added"]
-    for difference in changed:
-        yield Failure(_describe(difference, exchange), difference.where, difference.expected, difference.actual)
+    changed = [*_request_failures(exchange, evidence, forward, context),
+               *_body_failures(exchange, evidence, forward, context)]
+    yield from changed
     if changed:
         context.supersede(exchange.index, "relay_forwarding", "relay_differential", "error_envelope",
-                          *_CONTENT_CHECKS)
+                          *_CONTENT_CHECKS, *_INTERACTIONS_CHECKS)
 
 
 def _differential_failures(direct: Any, relayed: Any, prefix: str = "") -> Iterator[tuple[str, Difference]]:

@@ -16,11 +16,11 @@ from typing import Any
 from contract_tests.config import RunConfig
 from contract_tests.execution.budget import Pricing
 from contract_tests.execution.target import Target
-from contract_tests.generation.cases import BatchItem, Case, Expectation
+from contract_tests.generation.cases import BatchItem, Case, Exchange, Expectation
 from contract_tests.generation.strategies import base_document
 from schemas import load_profile_book
 
-__all__ = ["FOLLOW_UPS", "batch_case", "max_polls", "run_batch"]
+__all__ = ["FOLLOW_UPS", "batch_case", "clean_up", "follow_job", "max_polls", "run_batch"]
 
 _BAD_RATIO = "7:3"  # no image model accepts it
 _FIRST_PAUSE, _LONGEST_PAUSE = 0.1, 10.0
@@ -72,21 +72,35 @@ def _follow(base: Case, step: str, name: str, resource: str = "", method: str = 
                    expect=replace(base.expect, batch_step=step, batch_name=name))
 
 
-def run_batch(target: Target, config: RunConfig) -> None:
-    create = batch_case(config, target.pricing)
+def follow_job(target: Target, config: RunConfig, create: Case) -> tuple[str, Exchange] | None:
+    """Create the job and poll it until it is done or ``--batch-timeout`` passes: its name and the final
+    poll (labelled step ``final``), or None when the job was not created."""
     created = target.send(create)
     name = created.json.get("name") if created.status == 200 and isinstance(created.json, dict) else None
     if not isinstance(name, str) or not name.startswith("batches/"):
-        return
+        return None
     deadline = time.monotonic() + config.batch_timeout_s
     for pause in _pauses():
         polled = target.send(_follow(create, "poll", name))
         done = polled.status != 200 or not isinstance(polled.json, dict) or polled.json.get("done") is True
         if done or time.monotonic() + pause > deadline:
-            polled.case = replace(polled.case, label="batch final", expect=replace(polled.case.expect,
-                                                                                   batch_step="final"))
             break
         time.sleep(pause)
-    target.send(replace(_follow(create, "list", name, resource="batches"), query={"pageSize": "100"}))
+    polled.case = replace(polled.case, label="batch final", expect=replace(polled.case.expect, batch_step="final"))
+    return name, polled
+
+
+def clean_up(target: Target, create: Case, name: str) -> None:
+    """Delete the job, then read it again: it must be gone."""
     target.send(_follow(create, "delete", name, method="DELETE"))
     target.send(_follow(create, "gone", name))
+
+
+def run_batch(target: Target, config: RunConfig) -> None:
+    create = batch_case(config, target.pricing)
+    followed = follow_job(target, config, create)
+    if followed is None:
+        return
+    name, _final = followed
+    target.send(replace(_follow(create, "list", name, resource="batches"), query={"pageSize": "100"}))
+    clean_up(target, create, name)

@@ -60,7 +60,9 @@ class TaggingTarget(Target):
 
 
 def ask_directly(sandwich: SandwichRun, config: RunConfig, exchanges: list[Exchange]) -> None:
-    """Send every forwarded request to the fake directly, as the relay should have: its key, header auth.
+    """Send every forwarded request tagged in its prompt to the fake directly, as the relay should have:
+    its key, header auth. Requests tagged in the query (GETs, DELETEs, batch jobs) are not repeated: their
+    forwarding is judged from the journal alone, and repeating a DELETE or a batch job changes the fake's state.
 
     The fake is free and local to the sandwich, so these requests are outside the run's budget.
     """
@@ -69,12 +71,13 @@ def ask_directly(sandwich: SandwichRun, config: RunConfig, exchanges: list[Excha
     with Target(direct, pricing=Pricing()) as target:
         for exchange in exchanges:
             evidence = sandwich.evidence.get(exchange.index)
-            if evidence is None or not evidence.forwarded or exchange.status is None:
+            if evidence is None or evidence.by != "prompt" or not evidence.forwarded or exchange.status is None:
                 continue
             try:
                 evidence.direct = target.send(replace(exchange.case, auth="header", wrong_key=False))
             except TargetUnreachable:
                 continue  # judged without a direct answer
+    sandwich.collect_direct()
 
 
 def pricing_for(config: RunConfig) -> Pricing:

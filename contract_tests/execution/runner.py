@@ -11,6 +11,7 @@ from contract_tests.checks import CHECKS, Check, CheckContext, Failure, Skip
 from contract_tests.checks.schema import summarise
 from contract_tests.config import RunConfig
 from contract_tests.execution.batch import FOLLOW_UPS, batch_case, max_polls, run_batch
+from contract_tests.execution.batch_file import FILE_REQUESTS, run_file_batch
 from contract_tests.execution.budget import BudgetExhausted, Pricing
 from contract_tests.execution.relay import TaggingTarget, ask_directly, pricing_for, start_sandwich
 from contract_tests.execution.scenarios import (
@@ -128,8 +129,7 @@ def plan(config: RunConfig) -> Plan:
     model = thinking_model(config)
     if "multi_turn" in purposes and model:
         lines.append(PlanLine("multi-turn edit", 1, 1, pricing.per_image(model, cheapest_size(config, pricing, model))))
-    if not config.vertex:  # the Interactions checks judge the Gemini API's /interactions
-        lines += _interactions_plan(config, pricing, purposes)
+    lines += _interactions_plan(config, pricing, purposes)
     if "generate" in purposes and examples:
         book = load_profile_book()
         worst = max(pricing.per_image(p.model_id, s) for p in map(book.get, config.models) if p
@@ -141,6 +141,9 @@ def plan(config: RunConfig) -> Plan:
         cost = sum(pricing.per_batch_image(case.model, item.image_size) for item in items)
         requests = 1 + max_polls(config.batch_timeout_s) + FOLLOW_UPS
         lines.append(PlanLine("batch job (create, polls, list, delete)", requests, len(items), cost))
+        if not config.upstream_fake:
+            lines.append(PlanLine("batch job from a JSONL file (upload, create, polls, download, delete)",
+                                  1 + max_polls(config.batch_timeout_s) + FILE_REQUESTS, len(items), cost))
     if config.upstream_fake:
         probes = [p.case for p in sandwich_probes(config, pricing.per_image) if p.case.purpose in purposes]
         lines.append(PlanLine("sandwich probes (upstream fake: $0)", len(probes), len(probes), 0.0))
@@ -225,12 +228,16 @@ def _send_all(target: Target, config: RunConfig, purposes: set[Purpose], unsent:
             first = first_turns.get(model)
             why = "no baseline was sent" if first is None else f"its first answer (HTTP {first.status}) had no image"
             unsent.append(f"multi-turn edit of {model}: {why}; thought_signatures judged the replay of nothing")
-    if not config.vertex:
-        _send_interactions(target, config, purposes)
+    _send_interactions(target, config, purposes)
     if "generate" in purposes:
         explore(valid, examples, config.seed, target.send)
     if config.batch and "batch" in purposes:
         run_batch(target, config)
+        if config.upstream_fake:
+            unsent.append("batch job from a JSONL file: not sent in sandwich mode (the Files API's upload URL "
+                          "names the upstream)")
+        else:
+            run_file_batch(target, config)
 
 
 def _cap(value: object) -> object:

@@ -74,7 +74,7 @@ def curl_reproducer(case: Case, base_url: str, api_version: str, secrets: tuple[
     """A copy-pasteable curl command for ``case``; the key comes from ``$GEMINI_API_KEY``."""
     url = base_url + (path or case.path(api_version))
     query = dict(case.query)
-    headers: list[str] = []
+    headers = [f"{name}: {value}" for name, value in case.headers.items()]
     key = "AIzaSy-contract-suite-deliberately-wrong-key" if case.wrong_key else KEY_PLACEHOLDER
     if case.auth == "query":
         query["key"] = key
@@ -88,7 +88,7 @@ def curl_reproducer(case: Case, base_url: str, api_version: str, secrets: tuple[
     parts = [f'curl -sS -X {case.method} "{url}"']
     parts += [f'-H "{header}"' for header in headers]
     body = case.body()
-    if body is not None:
+    if body is not None and "content-type" not in case.headers:
         parts.append("-H 'Content-Type: application/json'")
         try:
             text = json.dumps(map_strings(json.loads(body), _elide), ensure_ascii=False)
@@ -158,6 +158,7 @@ class Target:
         body = case.body()
         if body is not None:
             headers["content-type"] = "application/json"
+        headers.update(case.headers)
         request = self._client.build_request(
             case.method, config.base_url + url_path(config, case), params=params, headers=headers,
             content=body,

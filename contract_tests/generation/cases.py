@@ -79,6 +79,7 @@ class Expectation:
     batch_step: str = ""
     batch_name: str = ""
     batch_items: tuple[BatchItem, ...] = ()
+    batch_input: str = "inline"  # "inline" requests, or "file": a JSONL file uploaded through the Files API
 
 
 @dataclass(frozen=True)
@@ -106,13 +107,15 @@ class Case:
     query: dict[str, str] = field(default_factory=dict)
     expect: Expectation = field(default_factory=Expectation)
     route: str = ""  # a path below /{version} for surfaces outside models/ (e.g. "/interactions", "/batches/x")
+    prefix: str = ""  # before /{version} on a route: "/upload" or "/download" (the Files API's media paths)
+    headers: dict[str, str] = field(default_factory=dict)  # sent besides the key and Content-Type (uploads)
     # Sent on this API version instead of the run's (the /v1 parity requests).
     api_version: str | None = None
 
     def path(self, api_version: str) -> str:
         api_version = self.api_version or api_version
         if self.route:
-            return f"/{api_version}{self.route}"
+            return f"{self.prefix}/{api_version}{self.route}"
         if self.purpose in ("models", "probe") and not self.model:
             return f"/{api_version}/models"
         suffix = f":{self.action}" if self.action else ""

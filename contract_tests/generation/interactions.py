@@ -3,6 +3,9 @@
 Cheap by construction: the first model that thinks (else the first model), its cheapest allowed size,
 one image per valid request. Negative kinds name the HTTP status and Interactions ``error.code`` a
 conforming endpoint answers with (``NEGATIVE``), so the check reads its expectation from here.
+With ``--api-flavour vertex`` the same requests go to Vertex's Interactions paths
+(``RunConfig.interactions_route``) with ``input`` written as Vertex's ``{"role", "content"}`` turns, and
+errors are Google's standard envelope (``VERTEX_NEGATIVE``).
 """
 
 from __future__ import annotations
@@ -16,12 +19,20 @@ from contract_tests.generation.cases import Case, Exchange, Expectation
 from contract_tests.generation.negative import UNKNOWN_MODEL
 from schemas import ModelProfile, load_profile_book
 
-__all__ = ["EDIT_PROMPT", "NEGATIVE", "ROUTE", "continuation_case", "create_case", "interactions_model",
-           "negative_cases", "stream_case"]
+__all__ = ["EDIT_PROMPT", "NEGATIVE", "VERTEX_NEGATIVE", "continuation_case", "create_case", "input_of",
+           "interactions_model", "negative_cases", "stream_case"]
 
-ROUTE = "/interactions"
 PROMPT = "A lighthouse at dusk, watercolour"
 EDIT_PROMPT = "Now make the sky stormy."
+
+
+def input_of(text: str, vertex: bool) -> Any:
+    """``input`` as the surface's samples write it: a string, or on Vertex one ``{"role", "content"}`` turn."""
+    return [{"role": "user", "content": [{"type": "text", "text": text}]}] if vertex else text
+
+
+def _vertex_turns(document: Any) -> bool:
+    return isinstance(document, dict) and isinstance(document.get("input"), list)
 
 
 def interactions_model(config: RunConfig) -> str:
@@ -46,10 +57,11 @@ def create_case(config: RunConfig, cheapest: Callable[[str], str]) -> Case:
     image_format: dict[str, Any] = {"type": "image", "aspect_ratio": ratio}
     if len(profile.image_sizes) > 1:
         image_format["image_size"] = size
-    document = {"model": model, "input": PROMPT, "response_format": [{"type": "text"}, image_format]}
+    document = {"model": model, "input": input_of(PROMPT, config.vertex),
+                "response_format": [{"type": "text"}, image_format]}
     expect = Expectation(aspect_ratio=ratio, image_size=size, size_explicit="image_size" in image_format)
     return Case(purpose="interactions", label=f"interactions create {model}", model=model, action="interactions",
-                route=ROUTE, document=document, auth=config.auth, expect=expect)
+                route=config.interactions_route(), document=document, auth=config.auth, expect=expect)
 
 
 def stream_case(first: Case) -> Case:
@@ -65,7 +77,8 @@ def continuation_case(first: Exchange) -> Case | None:
     usage: dict[str, Any] = document["usage"] if isinstance(document.get("usage"), dict) else {}
     tokens = usage.get("total_input_tokens")
     case = first.case
-    follow_up = {"model": case.model, "input": EDIT_PROMPT, "previous_interaction_id": document["id"]}
+    follow_up = {"model": case.model, "input": input_of(EDIT_PROMPT, _vertex_turns(case.document)),
+                 "previous_interaction_id": document["id"]}
     expect = replace(case.expect, size_explicit=False,
                      previous_input_tokens=tokens if isinstance(tokens, int) else None)
     return replace(case, purpose="interactions_continuation", label=f"interactions continuation {case.model}",
@@ -80,22 +93,27 @@ NEGATIVE: dict[str, tuple[int, str]] = {
     "unknown_model": (404, "not_found"),
     "unknown_previous_interaction": (404, "not_found"),
 }
+# The same faults on Vertex's paths: Google's standard envelope, google.rpc ``status`` names.
+VERTEX_NEGATIVE: dict[str, tuple[int, str]] = {
+    kind: (status, "INVALID_ARGUMENT" if status == 400 else "NOT_FOUND") for kind, (status, _code) in NEGATIVE.items()
+}
 
 
 def negative_cases(config: RunConfig) -> list[Case]:
     model = interactions_model(config)
+    prompt, edit = input_of(PROMPT, config.vertex), input_of(EDIT_PROMPT, config.vertex)
     documents: dict[str, Any] = {
-        "bad_aspect_ratio": {"model": model, "input": PROMPT, "response_format": {"type": "image",
+        "bad_aspect_ratio": {"model": model, "input": prompt, "response_format": {"type": "image",
                                                                                   "aspect_ratio": "7:3"}},
         "missing_input": {"model": model},
         "malformed_json": None,
-        "unknown_model": {"model": UNKNOWN_MODEL, "input": PROMPT},
-        "unknown_previous_interaction": {"model": model, "input": EDIT_PROMPT,
+        "unknown_model": {"model": UNKNOWN_MODEL, "input": prompt},
+        "unknown_previous_interaction": {"model": model, "input": edit,
                                          "previous_interaction_id": "v1_contract-suite-unknown-interaction"},
     }
     return [
         Case(purpose="interactions_negative", label=f"interactions {kind}", model=model, action="interactions",
-             route=ROUTE, document=document, raw_body=b'{"model": ' if document is None else None, auth=config.auth,
-             expect=Expectation(error=kind))
+             route=config.interactions_route(), document=document,
+             raw_body=b'{"model": ' if document is None else None, auth=config.auth, expect=Expectation(error=kind))
         for kind, document in documents.items()
     ]

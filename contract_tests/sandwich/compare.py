@@ -12,10 +12,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from schemas.wire.casing import map_keys, snake_to_camel
 
-__all__ = ["Difference", "answer_differences", "body_differences", "strip_volatile"]
+__all__ = ["Difference", "answer_differences", "body_differences", "header_differences", "path_below",
+           "query_differences", "query_pairs", "raw_body_differences", "resolved_differences", "strip_volatile"]
 
 _ELIDED = re.compile(r"^<(\d+) chars sha256:([0-9a-f]+)>$")
 _MAX_STRING = 512  # the journal's elision threshold (docs/journal.md)
@@ -106,3 +108,60 @@ def strip_volatile(document: Any) -> Any:
 def answer_differences(direct: Any, relayed: Any) -> list[Difference]:
     """How the relay's answer differs from the fake's direct answer to the same request."""
     return list(_walk(strip_volatile(camel_view(direct)), strip_volatile(camel_view(relayed)), ()))
+
+
+def path_below(url: str, base_url: str) -> str:
+    """The path of ``url`` below ``base_url``'s own path (a relay mounted at ``/gemini`` forwards the rest)."""
+    path, base = urlsplit(url).path, urlsplit(base_url).path.rstrip("/")
+    return path[len(base):] if base and path.startswith(base + "/") else path
+
+
+def query_pairs(url: str) -> list[tuple[str, str]]:
+    """The query of ``url`` without the key (a relay sends its own upstream)."""
+    return [(name, value) for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True) if name != "key"]
+
+
+def query_differences(url: str, forwarded: Any) -> list[Difference]:
+    """Query parameters the client sent that the relay dropped or changed; parameters it added are ``added``."""
+    sent = dict(query_pairs(url))
+    received = {str(k): v for k, v in (forwarded or {}).items() if k != "key"} if isinstance(forwarded, dict) else {}
+    found = [Difference("dropped" if name not in received else "changed", f"?{name}", value, received.get(name))
+             for name, value in sent.items() if received.get(name) != value]
+    found += [Difference("added", f"?{name}", None, value) for name, value in received.items() if name not in sent]
+    return found
+
+
+def _media_type(value: Any) -> str:
+    return str(value or "").split(";")[0].strip().lower()
+
+
+def header_differences(sent: dict[str, str], forwarded: Any) -> list[Difference]:
+    """Headers that must pass: a body's ``Content-Type`` (its media type; parameters may change)."""
+    received = {str(k).lower(): v for k, v in forwarded.items()} if isinstance(forwarded, dict) else {}
+    wanted = _media_type(sent.get("content-type"))
+    if wanted and _media_type(received.get("content-type")) != wanted:
+        return [Difference("changed", "content-type", wanted, received.get("content-type"))]
+    return []
+
+
+def raw_body_differences(sent: bytes, forwarded: Any) -> list[Difference]:
+    """A body that is not JSON (a malformed-JSON probe): the journal keeps its first characters as ``$raw``."""
+    raw = forwarded.get("$raw") if isinstance(forwarded, dict) else None
+    if not isinstance(raw, str):
+        return []
+    text = sent.decode("utf-8", "replace")
+    return [] if text.startswith(raw) or raw.startswith(text) else [Difference("changed", "", _short(text),
+                                                                               _short(raw))]
+
+
+# What the fake's journal says a request resolved to (an Interactions create is journaled as the
+# generateContent request it becomes, not as sent).
+_RESOLVED = ("model", "prompt", "aspectRatio", "imageSize", "responseModalities")
+
+
+def resolved_differences(direct: dict[str, Any], forwarded: dict[str, Any]) -> list[Difference]:
+    """How what the relay's request resolved to upstream differs from what the same request resolves to
+    sent directly: the model, prompt, ratio, size and modalities, then the resolved body."""
+    found = [Difference("changed", f"/{name}", direct.get(name), forwarded.get(name))
+             for name in _RESOLVED if direct.get(name) != forwarded.get(name)]
+    return found + list(_walk(camel_view(direct.get("body")), camel_view(forwarded.get("body")), ()))

@@ -12,13 +12,21 @@ from urllib.parse import urlsplit
 
 import httpx
 
-__all__ = ["UpstreamFake", "entry_mentions", "refused_without_body"]
+__all__ = ["TAG_PARAMETER", "UpstreamFake", "entry_mentions", "refused_without_body"]
+
+# Google's standard system parameter (any string up to 40 characters, every Google API accepts it): where
+# a request without a prompt carries its sandwich tag.
+TAG_PARAMETER = "quotaUser"
 
 
 def entry_mentions(entry: dict[str, Any], tag: str) -> bool:
-    """True when a journal entry is the request tagged ``tag``: its prompt (the last user turn) carries
-    the tag; the whole body only when the fake resolved no prompt (a request it refused). A later turn
-    replays earlier tagged prompts in its history, so the body alone would match them too."""
+    """True when a journal entry is the request tagged ``tag``: its ``quotaUser`` query parameter is the
+    tag, or its prompt (the last user turn) carries the tag; the whole body only when the fake resolved
+    no prompt (a request it refused). A later turn replays earlier tagged prompts in its history, so the
+    body alone would match them too."""
+    query = entry.get("query")
+    if isinstance(query, dict) and query.get(TAG_PARAMETER) == tag:
+        return True
     prompt = entry.get("prompt")
     if prompt is not None:
         return tag in str(prompt)

@@ -41,6 +41,7 @@ DEFECTS: dict[str, str] = {
     "batch_counts_as_numbers": "batch Operations carry batchStats counts as JSON numbers, not int64 strings",
     "batch_results_reordered": "a finished batch lists its results in reverse input order",
     "vertex_candidate_index": "Vertex answers keep the Gemini API's candidate index",
+    "batch_results_file_reordered": "a batch's downloaded results file lists its lines in reverse input order",
 }
 
 DEFECTS.update(INTERACTIONS_DEFECTS)
@@ -160,6 +161,16 @@ def _reverse_results(document: dict[str, Any]) -> None:
         inlined["inlinedResponses"] = list(reversed(inlined.get("inlinedResponses") or []))
 
 
+def _reverse_lines(status: int, body: bytes) -> tuple[int, bytes]:
+    if status != 200:
+        return status, body
+    return status, b"\n".join(reversed([line for line in body.splitlines() if line.strip()])) + b"\n"
+
+
+def _download_path(path: str) -> bool:
+    return path.endswith(":download")
+
+
 def _candidate_index(document: dict[str, Any]) -> None:
     for index, candidate in enumerate(document.get("candidates") or []):
         candidate["index"] = index
@@ -176,7 +187,7 @@ def _vertex_path(path: str) -> bool:
 # Which responses a defect rewrites (default: the Gemini API's :generateContent).
 _PATHS: dict[str, Callable[[str], bool]] = {
     "batch_counts_as_numbers": _batch_path, "batch_results_reordered": _batch_path,
-    "vertex_candidate_index": _vertex_path,
+    "vertex_candidate_index": _vertex_path, "batch_results_file_reordered": _download_path,
 }
 
 
@@ -195,6 +206,7 @@ _REWRITES: dict[str, Rewrite] = {
     "batch_counts_as_numbers": _on_success(_numeric_counts),
     "batch_results_reordered": _on_success(_reverse_results),
     "vertex_candidate_index": _on_success(_candidate_index),
+    "batch_results_file_reordered": _reverse_lines,
 }
 
 

@@ -48,6 +48,10 @@ DEFECTS = {
     "accept_any_key": "accepts any client key",
     "forward_client_key": "sends the client's key upstream instead of its own",
     "foreign_envelope": "answers errors with its own {\"detail\": ...} body",
+    "drop_get_query": "forwards GET requests without their query string (pageSize, quotaUser ...)",
+    "get_on_v1": "forwards GET requests on /v1beta to /v1 (the same answers, another API version)",
+    "interactions_drop_format": "drops response_format from Interactions creates (it knows the 2025 shape only)",
+    "text_plain_bodies": "forwards JSON bodies as Content-Type text/plain",
 }
 
 # What the relay knows of Google's request (camelCase); drop_unknown_fields strips everything else.
@@ -197,10 +201,20 @@ def create_relay(upstream: str, defect: str = "faithful", *, upstream_key: str =
         if raw and "/models/" in path and defect in ("drop_unknown_fields", "drop_snake_config", "downgrade_edit_4k"):
             with contextlib.suppress(ValueError):  # malformed JSON is forwarded as it came
                 raw = json.dumps(change_request(json.loads(raw))).encode()
+        if raw and path.endswith("/interactions") and defect == "interactions_drop_format":
+            with contextlib.suppress(ValueError, AttributeError):
+                raw = json.dumps({k: v for k, v in json.loads(raw).items() if k != "response_format"}).encode()
         query = httpx.QueryParams([(n, v) for n, v in request.query_params.multi_items() if n != "key"])
+        if request.method == "GET" and defect == "drop_get_query":
+            query = httpx.QueryParams()
+        if request.method == "GET" and defect == "get_on_v1" and path.startswith("/v1beta/"):
+            path = "/v1/" + path.removeprefix("/v1beta/")
         headers = {"x-goog-api-key": key if defect == "forward_client_key" else upstream_key}
+        # The Files API's resumable upload protocol travels in headers; a Gemini relay passes them on.
+        headers |= {name: value for name, value in request.headers.items() if name.startswith("x-goog-upload-")}
         if raw:
-            headers["content-type"] = "application/json"
+            sent_type = request.headers.get("content-type", "application/json")
+            headers["content-type"] = "text/plain" if defect == "text_plain_bodies" else sent_type
         attempts = {"retry_then_pass": 3, "retry_for_long": 6}.get(defect, 1)
         async with httpx.AsyncClient(timeout=60) as client:
             for attempt in range(attempts):

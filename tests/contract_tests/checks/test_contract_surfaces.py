@@ -23,7 +23,7 @@ from schemas import load_profile_book
 from tests.contract_tests.checks.test_contract_defects import KEY, run_in_process, statuses
 from tests.contract_tests.test_contract_pytest_plugin import CANARY, pytest_run
 
-BATCH_CHECKS = {"batch_operation_shape", "batch_lifecycle", "batch_results"}
+BATCH_CHECKS = {"batch_operation_shape", "batch_lifecycle", "batch_results", "batch_results_file"}
 
 
 def run_on_fake(defect: str | None = None, **config: object) -> RunResult:
@@ -33,10 +33,9 @@ def run_on_fake(defect: str | None = None, **config: object) -> RunResult:
 @pytest.mark.parametrize("project", [None, "proj-7"])
 def test_the_fake_passes_the_vertex_flavour(project: str | None) -> None:
     result = run_on_fake(api_flavour="vertex", vertex_project=project)
-    # No Gemini ListModels, Batch API or Interactions on Vertex's generateContent paths: nothing to judge
-    # (nor for the relay checks without --upstream-fake).
-    skipped = {"models_endpoint", *BATCH_CHECKS,
-               *(check for check in CHECKS if check.startswith(("interactions", "relay_")))}
+    # No Gemini ListModels or Batch API on Vertex: nothing to judge (nor for the relay checks without
+    # --upstream-fake). The Interactions checks run on Vertex's Interactions paths (test_vertex_interactions.py).
+    skipped = {"models_endpoint", *BATCH_CHECKS, *(check for check in CHECKS if check.startswith("relay_"))}
     assert statuses(result) == {check_id: "skipped" if check_id in skipped else "passed" for check_id in CHECKS}
     paths = {exchange.url.split("?")[0].split("127.0.0.1:1")[1] for exchange in result.exchanges}
     scope = f"projects/{project}/locations/us-central1/" if project else ""
@@ -80,8 +79,12 @@ def test_batch_plan_line_costs_half() -> None:
 def test_the_fake_passes_the_batch_checks_and_the_job_is_followed_to_its_end() -> None:
     result = run_on_fake(checks=tuple(sorted(BATCH_CHECKS)))
     assert statuses(result) == dict.fromkeys(BATCH_CHECKS, "passed")
-    steps = [exchange.case.expect.batch_step for exchange in result.exchanges if exchange.case.purpose == "batch"]
-    assert steps[0] == "create" and steps[-4:] == ["final", "list", "delete", "gone"]
+    inline = [e.case.expect.batch_step for e in result.exchanges
+              if e.case.purpose == "batch" and e.case.expect.batch_input == "inline"]
+    assert inline[0] == "create" and inline[-4:] == ["final", "list", "delete", "gone"]
+    from_file = [e.case.expect.batch_step for e in result.exchanges if e.case.expect.batch_input == "file"]
+    assert from_file[:3] == ["upload", "uploaded", "create"]
+    assert from_file[-4:] == ["final", "results", "delete", "gone"]
 
 
 def _exchange(step: str, status: int, body: object) -> Exchange:

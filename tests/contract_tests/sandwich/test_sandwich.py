@@ -49,6 +49,12 @@ EXPECTED: dict[str, set[str]] = {
                            "interactions_error_envelope", "auth_styles", "casing_tolerance", "relay_differential",
                            "relay_fault_fidelity", "streaming"},
     "foreign_envelope": {"error_envelope", "relay_fault_fidelity", "interactions_error_envelope"},
+    # Requests without a prompt are tagged in the query (quotaUser), Interactions creates in their input.
+    "drop_get_query": {"relay_forwarding"},
+    "get_on_v1": {"relay_forwarding"},
+    # The continuation keeps the first turn's ratio, which the relay lost: the edit has the wrong pixels.
+    "interactions_drop_format": {"relay_forwarding", "interactions_image_dimensions"},
+    "text_plain_bodies": {"relay_forwarding"},
 }
 
 
@@ -89,7 +95,12 @@ def test_a_faithful_relay_passes_with_every_probe_judged_and_a_scorecard(upstrea
     statuses = {check.id: check.status for check in result.checks}
     assert {statuses[c] for c in ("relay_fault_fidelity", "relay_forwarding", "relay_differential")} == {"passed"}
     card = result.scorecard
-    assert card is not None and card["forwarded"] == card["compared"] > 20
+    assert card is not None and card["tagged_requests"] == len(result.exchanges)  # every request is tagged
+    assert card["forwarded"] > card["compared"] > 20  # GETs, DELETEs and batch jobs are not repeated directly
+    judged = set(result.by_id()["relay_forwarding"].evaluated)
+    purposes = {exchange.case.purpose for exchange in result.exchanges if exchange.index in judged}
+    assert purposes >= {"models", "interactions", "interactions_stream", "interactions_continuation",
+                        "interactions_negative", "batch", "generate", "negative"}
     assert [row["scenario"] for row in card["scenarios"]] == list(SCENARIO_PROBES)
     rate_limited = card["scenarios"][0]
     assert rate_limited["relay_status"] == rate_limited["upstream_status"] == 429
@@ -190,3 +201,38 @@ def test_a_probe_no_model_can_take_is_reported_as_unsent(upstream: RunningServer
     assert result.unsent == ["sandwich probe size:2K: no model under test offers 2K",
                              "sandwich probe size:4K edit: no model under test offers 4K"]
     assert "planned but not sent: sandwich probe size:4K edit" in summary_table(result)
+
+
+@pytest.mark.parametrize(("defect", "message"), [
+    ("drop_get_query", "the query string was dropped on the way upstream (the quotaUser tag with it)"),
+    ("get_on_v1", "the path was changed on the way upstream"),
+    ("interactions_drop_format", "the Interactions request resolves to another aspectRatio upstream"),
+    ("text_plain_bodies", "the body's Content-Type changed on the way upstream"),
+])
+def test_untagged_surfaces_are_tagged_and_their_forwarding_compared(upstream: RunningServer, defect: str,
+                                                                    message: str) -> None:
+    with serve_asgi_in_thread(create_relay(upstream.base_url, defect)) as relay:
+        result = sandwich(upstream, relay, checks=("relay_forwarding",))
+    records = result.by_id()["relay_forwarding"].failures
+    assert any(r.failure.message.startswith(message) for r in records), [r.failure.message for r in records]
+    purposes = {result.exchanges[r.exchange].case.purpose for r in records}
+    wanted = {"drop_get_query": {"models", "batch"}, "get_on_v1": {"models", "batch"},
+              "interactions_drop_format": {"interactions", "interactions_stream", "interactions_negative"},
+              "text_plain_bodies": {"generate", "interactions", "batch"}}[defect]
+    assert purposes >= wanted, purposes
+
+
+@pytest.mark.parametrize(("defect", "failing"), [
+    ("faithful", set()),
+    ("interactions_drop_format", {"relay_forwarding"}),
+])
+def test_vertex_interactions_through_a_relay_are_tagged_and_compared(upstream: RunningServer, defect: str,
+                                                                     failing: set[str]) -> None:
+    with serve_asgi_in_thread(create_relay(upstream.base_url, defect)) as relay:
+        result = sandwich(upstream, relay, api_flavour="vertex", vertex_project="proj-7",
+                          checks=("relay_forwarding", "interactions_schema", "interactions_error_envelope"))
+    assert failed(result) == failing, "\n".join(failure_lines(result))
+    judged = set(result.by_id()["relay_forwarding"].evaluated)
+    vertex_turns = [e for e in result.exchanges if e.index in judged and e.case.purpose == "interactions"
+                    and "/projects/proj-7/locations/" in e.url]
+    assert vertex_turns and all("(ct-" in (e.request_body or b"").decode() for e in vertex_turns)
