@@ -246,11 +246,19 @@ def page_of(request: Request, items: Sequence[Any], key: str, default_size: int,
     """The requested page of ``items`` under ``key`` (absent when empty, as proto3 JSON omits it) and the
     ``nextPageToken`` of the rest; only the page's items are rendered."""
     start, size = page_request(request, default_size, max_size)
+    return page_body(items, start, size, key, render)
+
+
+def page_body(items: Sequence[Any], start: int, size: int, key: str,
+              render: Callable[[Any], Any] = lambda item: item,
+              token_key: str = "nextPageToken") -> dict[str, Any]:
+    """``items[start:start + size]`` rendered under ``key`` (absent when empty) and the token of the rest
+    under ``token_key`` (snake_case on the Webhooks API)."""
     page: dict[str, Any] = {}
     if items[start:start + size]:
         page[key] = [render(item) for item in items[start:start + size]]
     if start + size < len(items):
-        page["nextPageToken"] = next_page_token(start + size)
+        page[token_key] = next_page_token(start + size)
     return page
 
 

@@ -26,7 +26,7 @@ from mock_server.api.vertex.auth import VERTEX_VERSIONS, authenticate_vertex
 from mock_server.runtime import runtime_of
 from mock_server.web.answers import remember_answer
 from mock_server.web.errors import ApiError
-from mock_server.web.http import json_bytes_response, next_page_token, page_request, pretty_json
+from mock_server.web.http import json_bytes_response, page_body, page_request, pretty_json
 from schemas import load_json, load_profile_book
 
 __all__ = ["routes"]
@@ -64,13 +64,7 @@ def _listed(as_of: str | None, apply_announced: bool) -> tuple[str, ...]:
 
 @lru_cache(maxsize=256)
 def _page(as_of: str | None, apply_announced: bool, offset: int, size: int) -> bytes:
-    listed = _listed(as_of, apply_announced)
-    body: dict[str, Any] = {}
-    if listed[offset:offset + size]:
-        body["publisherModels"] = [_publisher_model(model_id) for model_id in listed[offset:offset + size]]
-    if offset + size < len(listed):
-        body["nextPageToken"] = next_page_token(offset + size)
-    return pretty_json(body)
+    return pretty_json(page_body(_listed(as_of, apply_announced), offset, size, "publisherModels", _publisher_model))
 
 
 def _check(request: Request) -> None:

@@ -20,7 +20,7 @@ from mock_server.runtime import runtime_of
 from mock_server.state import state_of
 from mock_server.state.file_store import new_id
 from mock_server.web.errors import ApiError
-from mock_server.web.http import check_version, json_response, next_page_token, page_request, read_body, require_key
+from mock_server.web.http import check_version, json_response, page_body, page_request, read_body, require_key
 from schemas import load_schema
 from schemas.wire.casing import camel_to_snake
 
@@ -71,12 +71,7 @@ async def list_webhooks(request: Request) -> Response:
     require_key(request)
     records = registry_of(runtime_of(request)).all()
     start, size = page_request(request, _PAGE_DEFAULT, _PAGE_MAX)
-    page: dict[str, Any] = {}
-    if records[start:start + size]:
-        page["webhooks"] = [shown(record) for record in records[start:start + size]]
-    if start + size < len(records):
-        page["next_page_token"] = next_page_token(start + size)
-    return json_response(page)
+    return json_response(page_body(records, start, size, "webhooks", shown, token_key="next_page_token"))
 
 
 def _mask(request: Request, body: dict[str, Any]) -> list[str]:
