@@ -1,6 +1,6 @@
-"""Every route that takes a body, on every surface (Gemini, Vertex, Interactions, Batch, Files, Webhooks,
-the admin API), fed hostile bodies and hostile path ids: always a Google-shaped 4xx, never a 5xx, and
-the next ordinary request still works.
+"""Every route on every surface (Gemini, Vertex, Interactions, Batch, Files, Webhooks, the admin API):
+those that take a body fed hostile bodies, every GET and DELETE hostile query parameters, all of them
+hostile path ids. Always a Google-shaped 4xx, never a 5xx, and the next ordinary request still works.
 
 ``test_hostile_fuzz.py`` mutates valid generateContent requests; this one walks the app's own route
 table, so a surface added later is covered without being listed here (a route whose parameters this
@@ -137,4 +137,24 @@ def test_hostile_bodies_on_every_route_get_a_google_4xx(method: str, path: str, 
     finally:
         FAKE.request("DELETE", "/_mock/scenarios/rules")
     _google_shaped(response, (method, url[:120], body[:200]))
+    _healthy()
+
+
+QUERY_NAMES = ["pageSize", "page_size", "pageToken", "page_token", "alt", "key", "filter", "view", "$alt",
+               "readMask", "update_mask", "include_input", "last_event_id", "starting_after", "stream", "quotaUser"]
+READ_ROUTES = [(method, route.path) for route in FAKE.app.routes if isinstance(route, Route)
+               for method in sorted((route.methods or set()) & {"GET", "DELETE"})]
+
+
+@pytest.mark.parametrize(("method", "path"), READ_ROUTES, ids=[f"{m} {p}" for m, p in READ_ROUTES])
+@settings(max_examples=8, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(query=st.dictionaries(st.sampled_from(QUERY_NAMES), st.sampled_from(
+    ["-1", "0", "99999999999999999999", "abc", "%ED%A0%80", "eyJvIjogLTF9", "eyJvIjogImEifQ==", "x" * 3000,
+     "sse", "media", "true", "null"]), max_size=3),
+    hostile_id=st.one_of(st.none(), st.sampled_from(["%ED%A0%80", "%FF", "..%2F..%2Fetc", "a:b:c", "x" * 3000])))
+def test_hostile_queries_and_ids_on_every_read_route_get_a_google_4xx(
+        method: str, path: str, query: dict[str, str], hostile_id: str | None) -> None:
+    response = FAKE.request(method, _url(path, hostile_id), params=query, headers=HEADERS)
+    _google_shaped(response, (method, path, query))
     _healthy()
