@@ -11,24 +11,31 @@ import pytest
 
 from mock_server import app as app_module
 from mock_server.settings import Settings
+from mock_server.web.answers import AnswerCache, remember_answer
+from mock_server.web.http import request_key
 from tests.support.fake import InProcess, text_request
 
 MODEL = "gemini-2.5-flash-image"
 ADMIN = {"x-goog-api-key": "k"}
 
 
-@pytest.fixture
-def handled(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The generateContent handler, counting the requests that reach it (a replay does not)."""
+def count_calls(monkeypatch: pytest.MonkeyPatch, action: str) -> list[str]:
+    """The paths of the requests that reach ``action``'s handler (a replay does not)."""
     calls: list[str] = []
-    original = app_module.MODEL_ACTIONS["generateContent"]
+    original = app_module.MODEL_ACTIONS[action]
 
     async def counting(request: Any, profile: Any) -> Any:
         calls.append(request.url.path)
         return await original(request, profile)
 
-    monkeypatch.setitem(app_module.MODEL_ACTIONS, "generateContent", counting)
-    yield calls
+    monkeypatch.setitem(app_module.MODEL_ACTIONS, action, counting)
+    return calls
+
+
+@pytest.fixture
+def handled(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The generateContent handler's calls."""
+    yield count_calls(monkeypatch, "generateContent")
 
 
 def text_body(prompt: str = "a caption") -> dict[str, Any]:
@@ -135,14 +142,7 @@ def test_an_answer_over_half_the_budget_and_streams_are_not_remembered(
     for _ in range(2):
         assert fake.generate(MODEL, text_request("an image", imageSize="1K")).status_code == 200
     assert len(handled) == 2
-    streamed: list[str] = []
-    original = app_module.MODEL_ACTIONS["streamGenerateContent"]
-
-    async def counting(request: Any, profile: Any) -> Any:
-        streamed.append(request.url.path)
-        return await original(request, profile)
-
-    monkeypatch.setitem(app_module.MODEL_ACTIONS, "streamGenerateContent", counting)
+    streamed = count_calls(monkeypatch, "streamGenerateContent")
     streams = [fake.request("POST", f"/v1beta/models/{MODEL}:streamGenerateContent?alt=sse", json=text_body(),
                             headers=ADMIN) for _ in range(2)]
     assert len(streamed) == 2  # both streams reached the handler
@@ -150,9 +150,6 @@ def test_an_answer_over_half_the_budget_and_streams_are_not_remembered(
 
 
 def test_image_data_is_kept_by_reference_and_joined_once_at_the_first_replay() -> None:
-    from mock_server.web.answers import AnswerCache, remember_answer
-    from mock_server.web.http import request_key
-
     cache = AnswerCache(lambda: "new-id", lambda scope: True)
     scope: dict[str, Any] = {"method": "POST", "path": "/p", "headers": [], "query_string": b""}
     remember_answer(scope, "rid")
@@ -167,9 +164,6 @@ def test_image_data_is_kept_by_reference_and_joined_once_at_the_first_replay() -
 
 
 def test_the_cache_is_bounded_by_entries_and_bytes() -> None:
-    from mock_server.web.answers import AnswerCache, remember_answer
-    from mock_server.web.http import request_key
-
     cache = AnswerCache(lambda: "new-id", lambda scope: True, max_entries=3, max_bytes=4000)
     start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
     for number in range(6):
