@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -23,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_server.answer.validation import parse_json_body, read_validated
+from mock_server.api.batch.operation import timestamp
 from mock_server.api.batch.runner import tasks_of
 from mock_server.api.models import served_profile
 from mock_server.api.vertex.auth import VERTEX_VERSIONS, authenticate_vertex
@@ -142,7 +142,7 @@ async def batch_prediction_jobs(request: Request) -> Response:
 
 def _deleted(record: dict[str, Any], version: str) -> dict[str, Any]:
     """The long-running Operation a delete answers, already done."""
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    now = timestamp(time.time())
     return {
         "name": f"projects/{record['project']}/locations/{record['location']}/operations/{new_job_id()}",
         "metadata": {"@type": f"type.googleapis.com/google.cloud.aiplatform.{version}.DeleteOperationMetadata",

@@ -24,7 +24,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from mock_server.api.batch.operation import rpc_status
+from mock_server.api.batch.operation import rpc_status, timestamp
 from mock_server.api.batch.runner import JobClock, answer_item, item_image_size, tasks_of, update_job
 from mock_server.api.vertex.batch_job import vertex_jobs
 from mock_server.api.vertex.flavour import VERTEX
@@ -112,7 +112,7 @@ async def run_prediction_job(request: Request, runtime: Runtime, profile: ModelP
             _end(store, job_id, "BATCH_STATE_EXPIRED", error=rpc_status(ApiError.named("deadline_exceeded")))
             return
         started = time.time()
-        stamp = datetime.fromtimestamp(started, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        stamp = timestamp(started)
         record = store.get(job_id)
         if record is None:
             return

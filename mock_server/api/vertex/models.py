@@ -86,11 +86,16 @@ async def get_publisher_model(request: Request) -> Response:
     return json_bytes_response([pretty_json(_publisher_model(model_id))])
 
 
+def _page_window(request: Request) -> tuple[int, int]:
+    """(offset, size) of a list request, by the template's page sizes; 400 for a bad size or token."""
+    sizes = _template()["listPageSize"]
+    return page_request(request, int(sizes["default"]), int(sizes["max"]))
+
+
 async def list_publisher_models(request: Request) -> Response:
     _check(request)
     remember_answer(request.scope)
-    sizes = _template()["listPageSize"]
-    offset, size = page_request(request, int(sizes["default"]), int(sizes["max"]))
+    offset, size = _page_window(request)
     if request.path_params["publisher"] != _PUBLISHER:
         return json_bytes_response([pretty_json({})])
     settings = runtime_of(request).settings
@@ -101,7 +106,7 @@ async def list_tuned_models(request: Request) -> Response:
     """A project's own models (tuned ones, by the SDK's label filter): none in the fake."""
     _check(request)
     remember_answer(request.scope)
-    page_request(request, 100, 1000)  # a bad page size or token is still a 400
+    _page_window(request)  # a bad page size or token is still a 400
     return json_bytes_response([pretty_json({})])
 
 

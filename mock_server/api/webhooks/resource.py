@@ -20,10 +20,15 @@ from schemas import validator
 __all__ = ["live_secrets", "read_body_document", "shown"]
 
 
-def live_secrets(record: dict[str, Any], now: float | None = None) -> list[str]:
-    """The secrets a delivery is signed with: every one not yet expired, newest first."""
+def _unexpired(record: dict[str, Any], now: float | None = None) -> list[dict[str, Any]]:
+    """The kept secrets not yet expired, newest first."""
     now = time.time() if now is None else now
-    return [kept["secret"] for kept in reversed(record["secrets"]) if kept["expire"] is None or kept["expire"] > now]
+    return [kept for kept in reversed(record["secrets"]) if kept["expire"] is None or kept["expire"] > now]
+
+
+def live_secrets(record: dict[str, Any], now: float | None = None) -> list[str]:
+    """The secrets a delivery is signed with."""
+    return [kept["secret"] for kept in _unexpired(record, now)]
 
 
 def shown(record: dict[str, Any]) -> dict[str, Any]:
@@ -33,11 +38,10 @@ def shown(record: dict[str, Any]) -> dict[str, Any]:
     document |= {"uri": record["uri"], "subscribed_events": list(record["subscribed_events"]),
                  "state": record["state"], "create_time": rfc3339(record["created"]),
                  "update_time": rfc3339(record["updated"])}
-    now = time.time()
     document["signing_secrets"] = [
         {"truncated_secret": truncated(kept["secret"])} | ({"expire_time": rfc3339(kept["expire"])}
                                                            if kept["expire"] is not None else {})
-        for kept in reversed(record["secrets"]) if kept["expire"] is None or kept["expire"] > now]
+        for kept in _unexpired(record)]
     return document
 
 

@@ -26,7 +26,6 @@ from schemas.wire.casing import camel_to_snake
 
 __all__ = ["routes"]
 
-_PAGE_DEFAULT, _PAGE_MAX = 50, 1000
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _GRACE_SECONDS = 24 * 3600  # revoke_previous_secrets_after_h24
 _CREATE, _UPDATE, _ROTATE = "CreateWebhookRequest.webhook", "UpdateWebhookRequest.webhook", "RotateSigningSecretRequest"
@@ -70,7 +69,8 @@ async def list_webhooks(request: Request) -> Response:
     check_version(request)
     require_key(request)
     records = registry_of(runtime_of(request)).all()
-    start, size = page_request(request, _PAGE_DEFAULT, _PAGE_MAX)
+    sizes = load_schema("webhooks/list_webhooks")["x-page-size"]
+    start, size = page_request(request, sizes["default"], sizes["max"])
     return json_response(page_body(records, start, size, "webhooks", shown, token_key="next_page_token"))
 
 
